@@ -1,0 +1,44 @@
+# The verbs people use. `make run` serves the demo; `make test` runs the whole suite.
+# Both install what they need first (virtualenv, pinned requirements, npm packages).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint fmt migrations-check bench demo clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+# Starts embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set,
+# migrates, loads the demo service, starts a Celery worker with beat and the site.
+run: install
+	$(PY) -m iapt.devservices run
+
+# The whole suite, browser tests included, against real PostgreSQL and Redis.
+test: install
+	$(PY) -m iapt.devservices test $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install
+	$(PY) -m iapt.devservices manage makemigrations --check --dry-run
+
+bench: install
+	$(PY) -m iapt.devservices bench $(SCALE)
+
+clean:
+	rm -rf var/ staticfiles/

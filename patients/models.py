@@ -1,0 +1,145 @@
+import uuid
+from datetime import date
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Service, Team, User
+
+from . import nhs_number
+from .codes import EndCode, Ethnicity, ProblemDescriptor, ReferralSource, ReferralStatus, Sex
+from .querysets import PatientQuerySet, ReferralQuerySet
+
+
+def validate_nhs_number(value: str) -> None:
+    if not nhs_number.is_valid(value):
+        raise ValidationError(
+            "This is not a valid NHS number: it must be 10 digits and pass the modulus 11 check.",
+            code="invalid_nhs_number",
+        )
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="patients")
+    nhs_number = models.CharField("NHS number", max_length=10, validators=[validate_nhs_number])
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=2, choices=Sex.choices)
+    gender_identity = models.CharField(max_length=100, blank=True)
+    ethnicity = models.CharField(max_length=2, choices=Ethnicity.choices, default=Ethnicity.NOT_STATED)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    contact_preferences = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    consent_to_contact = models.BooleanField(default=False)
+    consent_to_leave_messages = models.BooleanField(default=False)
+    gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)
+    gp_practice_name = models.CharField("GP practice", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "nhs_number"], name="patient_unique_nhs_number_per_service"),
+            models.CheckConstraint(condition=Q(nhs_number__regex=r"^[0-9]{10}$"), name="patient_nhs_number_digits"),
+        ]
+
+    def __str__(self):
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        n = self.nhs_number
+        return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+    def age_on(self, on: date) -> int:
+        dob = self.date_of_birth
+        return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
+    source = models.CharField(max_length=20, choices=ReferralSource.choices)
+    received_on = models.DateField()
+    problem_descriptor = models.CharField(max_length=5, choices=ProblemDescriptor.choices, blank=True)
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.RECEIVED)
+    current_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    assigned_practitioner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="caseload"
+    )
+    # Dates the session services keep, so waits and reviews are read without
+    # aggregating sessions (the truth stays in the sessions themselves).
+    assessed_on = models.DateField(null=True, blank=True)
+    first_treatment_on = models.DateField(null=True, blank=True)
+    second_treatment_on = models.DateField(null=True, blank=True)
+    last_contact_on = models.DateField(null=True, blank=True)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="Allocated to a caseload")
+    ended_on = models.DateField(null=True, blank=True)
+    end_code = models.CharField(max_length=2, choices=EndCode.choices, blank=True)
+    reason_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status=ReferralStatus.ENDED) & Q(ended_on__isnull=False) & ~Q(end_code=""))
+                | (~Q(status=ReferralStatus.ENDED) & Q(ended_on__isnull=True) & Q(end_code="")),
+                name="referral_ended_has_date_and_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_step__isnull=True) | Q(current_step__in=[1, 2, 3]), name="referral_step_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("received_on")),
+                name="referral_ends_after_received",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service", "received_on"]),
+            models.Index(fields=["assigned_practitioner", "status"]),
+            models.Index(fields=["status", "current_step", "received_on"]),
+        ]
+
+    def __str__(self):
+        return f"Referral received {self.received_on:%d/%m/%Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != ReferralStatus.ENDED
+
+    @property
+    def days_to_assessment(self) -> int | None:
+        return (self.assessed_on - self.received_on).days if self.assessed_on else None
+
+    @property
+    def days_to_first_treatment(self) -> int | None:
+        return (self.first_treatment_on - self.received_on).days if self.first_treatment_on else None
+
+    @property
+    def days_first_to_second_treatment(self) -> int | None:
+        if self.first_treatment_on and self.second_treatment_on:
+            return (self.second_treatment_on - self.first_treatment_on).days
+        return None

@@ -1,0 +1,55 @@
+"""Composable reads of patients and referrals, including the access policy
+(DOMAIN.md "Who uses it"): nobody sees a record without a care, supervision or
+management relationship to it."""
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Role, SupervisionAssignment
+
+from .codes import OPEN_STATUSES
+
+
+def _supervisee_ids(user):
+    return SupervisionAssignment.objects.current().filter(supervisor=user).values("supervisee_id")
+
+
+def referral_access_q(user, prefix: str = "") -> Q:
+    """The referrals a user has a relationship with, as a Q on Referral (or on a
+    model reaching it through `prefix`, e.g. "referral__")."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    role = user.role
+    if role in (Role.PWP, Role.HIT):
+        return Q(**{f"{prefix}assigned_practitioner": user})
+    if role == Role.SUPERVISOR:
+        return Q(**{f"{prefix}assigned_practitioner": user}) | Q(
+            **{f"{prefix}assigned_practitioner__in": _supervisee_ids(user)}
+        )
+    if role in (Role.SERVICE_MANAGER, Role.REFERRAL_ADMIN):
+        if user.service_id is None:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}service_id": user.service_id})
+    # System administrators run the system; they hold no relationship to patients.
+    return Q(pk__in=[])
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(referral_access_q(user))
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def for_caseload(self, user):
+        return self.open().filter(assigned_practitioner=user)
+
+    def with_list_related(self):
+        return self.select_related("patient", "assigned_practitioner", "team")
+
+
+class PatientQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .models import Referral
+
+        return self.filter(pk__in=Referral.objects.visible_to(user).values("patient_id"))

@@ -1,0 +1,69 @@
+"""Reads a user makes of patients and referrals, with the access policy and the audit."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from accounts.audit import audit_record, audit_view
+from accounts.models import AccessAction, User
+
+from .models import Patient, Referral
+
+
+def patient_get_for_user(*, user: User, patient_id) -> Patient:
+    """404, not 403, outside the relationship: no enumeration of records."""
+    try:
+        patient = Patient.objects.visible_to(user).get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such patient") from exc
+    audit_view(user=user, obj=patient, patient_id=patient.pk)
+    return patient
+
+
+def referral_get_for_user(*, user: User, referral_id, for_update: bool = False) -> Referral:
+    qs = Referral.objects.visible_to(user).select_related("patient", "assigned_practitioner", "team")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        referral = qs.get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such referral") from exc
+    audit_view(user=user, obj=referral, patient_id=referral.patient_id)
+    return referral
+
+
+def patient_referrals_for_user(*, user: User, patient: Patient):
+    return Referral.objects.visible_to(user).filter(patient=patient).select_related("assigned_practitioner", "team")
+
+
+def referral_list_for_user(*, user: User, filters: dict | None = None):
+    """The referral list of the user's service (or caseload), filtered. The list
+    view audits the page of rows it shows."""
+    qs = Referral.objects.visible_to(user).with_list_related()
+    filters = filters or {}
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("step"):
+        qs = qs.filter(current_step=filters["step"])
+    if filters.get("problem_descriptor"):
+        qs = qs.filter(problem_descriptor=filters["problem_descriptor"])
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    if filters.get("team"):
+        qs = qs.filter(team=filters["team"])
+    if filters.get("practitioner"):
+        qs = qs.filter(assigned_practitioner=filters["practitioner"])
+    if filters.get("received_from"):
+        qs = qs.filter(received_on__gte=filters["received_from"])
+    if filters.get("received_to"):
+        qs = qs.filter(received_on__lte=filters["received_to"])
+    return qs.order_by("-received_on", "id")
+
+
+def audit_list(*, user: User, object_type: str, rows) -> None:
+    """One audit entry for a page of patient rows: which records were shown."""
+    ids = [str(getattr(row, "patient_id", row.pk)) for row in rows]
+    if ids:
+        audit_record(
+            user=user, action=AccessAction.LIST, object_type=object_type, detail={"patient_ids": ids, "count": len(ids)}
+        )

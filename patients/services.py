@@ -1,0 +1,144 @@
+"""Every write to patients and referrals: validated, atomic, audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import AccessAction, Role, Team, User
+
+from . import nhs_number as nhs
+from .codes import ReferralStatus
+from .models import Patient, Referral
+
+MINIMUM_AGE = 18  # DOMAIN.md "Stepped care": people under 18 are not for this service
+REGISTRATION_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER})
+
+
+def age_at_referral_error(*, date_of_birth: date, received_on: date) -> str | None:
+    """DOMAIN.md: the service is for adults; people under 18 are signposted to
+    children and young people's services, with the reason recorded."""
+    age = (
+        received_on.year
+        - date_of_birth.year
+        - ((received_on.month, received_on.day) < (date_of_birth.month, date_of_birth.day))
+    )
+    if age < MINIMUM_AGE:
+        return (
+            f"The patient is {age} on the referral date. NHS Talking Therapies sees adults (18 and over): "
+            "signpost to the children and young people's mental health service instead."
+        )
+    return None
+
+
+def _check_can_register(user: User) -> None:
+    if user.role not in REGISTRATION_ROLES or user.service_id is None:
+        raise ValidationError("Only referral administrators and service managers of a service register referrals.")
+
+
+@transaction.atomic
+def patient_register(
+    *, user: User, nhs_number: str, given_name: str, family_name: str, date_of_birth: date, sex: str, **details
+) -> Patient:
+    _check_can_register(user)
+    number = nhs.normalise(nhs_number)
+    if not nhs.is_valid(number):
+        raise ValidationError({"nhs_number": "This is not a valid NHS number."})
+    if date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+    patient = Patient(
+        service_id=user.service_id,
+        nhs_number=number,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        sex=sex,
+        **details,
+    )
+    patient.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            patient.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ValidationError({"nhs_number": "A patient with this NHS number is already registered."}) from exc
+    audit_record(
+        user=user, action=AccessAction.CREATE, object_type="patient", object_id=patient.pk, patient_id=patient.pk
+    )
+    return patient
+
+
+@transaction.atomic
+def referral_register(
+    *,
+    user: User,
+    patient: Patient,
+    source: str,
+    received_on: date,
+    problem_descriptor: str = "",
+    team: Team | None = None,
+    notes: str = "",
+) -> Referral:
+    _check_can_register(user)
+    errors = {}
+    if received_on > timezone.localdate():
+        errors["received_on"] = "The referral date cannot be in the future."
+    elif age_error := age_at_referral_error(date_of_birth=patient.date_of_birth, received_on=received_on):
+        errors["received_on"] = age_error
+    if team is not None and team.service_id != user.service_id:
+        errors["team"] = "Choose a team of your own service."
+    if patient.service_id != user.service_id:
+        errors["patient"] = "The patient belongs to another service."
+    if errors:
+        raise ValidationError(errors)
+    referral = Referral.objects.create(
+        patient=patient,
+        service_id=patient.service_id,
+        team=team,
+        source=source,
+        received_on=received_on,
+        problem_descriptor=problem_descriptor,
+        status=ReferralStatus.RECEIVED,
+        reason_notes=notes,
+        created_by=user,
+    )
+    audit_record(
+        user=user, action=AccessAction.CREATE, object_type="referral", object_id=referral.pk, patient_id=patient.pk
+    )
+    return referral
+
+
+@transaction.atomic
+def patient_and_referral_register(*, user: User, patient_data: dict, referral_data: dict) -> Referral:
+    """The registration form: one patient and their first referral, both or neither."""
+    patient = patient_register(user=user, **patient_data)
+    return referral_register(user=user, patient=patient, **referral_data)
+
+
+@transaction.atomic
+def referral_allocate(*, user: User, referral: Referral, practitioner: User, step: int) -> Referral:
+    """Puts a referral on a practitioner's caseload at a step."""
+    if practitioner.role not in (Role.PWP, Role.HIT, Role.SUPERVISOR):
+        raise ValidationError({"practitioner": "Allocate to a practitioner."})
+    if practitioner.service_id != referral.service_id:
+        raise ValidationError({"practitioner": "The practitioner works for another service."})
+    if not referral.is_open:
+        raise ValidationError("An ended referral cannot be allocated.")
+    referral.assigned_practitioner = practitioner
+    referral.current_step = step
+    if referral.opened_at is None:
+        referral.opened_at = timezone.now()
+    referral.version += 1
+    referral.save(update_fields=["assigned_practitioner", "current_step", "opened_at", "version", "updated_at"])
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="referral",
+        object_id=referral.pk,
+        patient_id=referral.patient_id,
+        detail={"change": "allocate"},
+    )
+    return referral

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patients"
+
+urlpatterns = [
+    path("referrals/", views.referral_list, name="referral_list"),
+    path("referrals/register/", views.register, name="register"),
+    path("patients/<uuid:patient_id>/", views.patient_detail, name="detail"),
+]

@@ -1,0 +1,59 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from accounts.models import Role
+from iapt.forms import apply_validation_error
+
+from . import selectors, services
+from .forms import ReferralFilterForm, RegistrationForm
+
+PAGE_SIZE = 50
+
+
+def referral_list(request):
+    form = ReferralFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.referral_list_for_user(user=request.user, filters=filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.audit_list(user=request.user, object_type="referral", rows=page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "patients/referral_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_register": request.user.role in services.REGISTRATION_ROLES,
+        },
+    )
+
+
+def register(request):
+    if request.user.role not in services.REGISTRATION_ROLES:
+        raise PermissionDenied
+    form = RegistrationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.patient_and_referral_register(
+                user=request.user, patient_data=form.patient_data(), referral_data=form.referral_data()
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Patient and referral registered.")
+            return redirect("patients:detail", referral.patient_id)
+    return render(request, "patients/register.html", {"form": form})
+
+
+def patient_detail(request, patient_id):
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    referrals = list(selectors.patient_referrals_for_user(user=request.user, patient=patient))
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {"patient": patient, "referrals": referrals, "show_clinical": request.user.role != Role.REFERRAL_ADMIN},
+    )

@@ -1,0 +1,85 @@
+"""Factories for tests. NHS numbers come from the 999 test range and pass the check."""
+
+import random
+from datetime import date, timedelta
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Role, Service, SupervisionAssignment, Team, User
+from patients import nhs_number
+from patients.codes import ReferralSource, ReferralStatus, Sex
+from patients.models import Patient, Referral
+
+_rng = random.Random(4242)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    provider = "Test Provider NHS Trust"
+    ods_code = factory.Sequence(lambda n: f"T{n:04d}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    service = factory.SubFactory(ServiceFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    role = Role.PWP
+    band = 5
+    service = factory.SubFactory(ServiceFactory)
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class SupervisionAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupervisionAssignment
+
+    supervisor = factory.SubFactory(UserFactory, role=Role.SUPERVISOR)
+    supervisee = factory.SubFactory(UserFactory)
+    started = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    service = factory.SubFactory(ServiceFactory)
+    nhs_number = factory.LazyFunction(lambda: nhs_number.generate(_rng))
+    given_name = "Alex"
+    family_name = factory.Sequence(lambda n: f"Testwood{n}")
+    date_of_birth = date(1985, 6, 15)
+    sex = Sex.FEMALE
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    patient = factory.SubFactory(PatientFactory)
+    service = factory.LazyAttribute(lambda o: o.patient.service)
+    source = ReferralSource.SELF
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=60))
+    problem_descriptor = "F32"
+    status = ReferralStatus.IN_TREATMENT
+    current_step = 2
+    opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=40))

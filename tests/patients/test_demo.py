@@ -1,0 +1,34 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, User
+from patients import nhs_number
+from patients.codes import ReferralStatus
+from patients.demo import DEMO_LOGINS
+from patients.models import Patient, Referral
+
+
+@pytest.mark.django_db
+def test_demo_loads_once_and_covers_every_role_and_state(settings):
+    settings.DEMO_PASSWORD = "demo-password-for-test"
+    call_command("load_demo", patients=120)
+    counts = (User.objects.count(), Patient.objects.count(), Referral.objects.count())
+    call_command("load_demo", patients=120)
+    assert (User.objects.count(), Patient.objects.count(), Referral.objects.count()) == counts
+    for username in DEMO_LOGINS:
+        assert User.objects.get(username=username).check_password("demo-password-for-test")
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
+    assert all(
+        nhs_number.is_valid(n) and n.startswith("999") for n in Patient.objects.values_list("nhs_number", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_demo_refused_when_disabled(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEMO_ENABLED = False
+    with pytest.raises(CommandError):
+        call_command("load_demo")
+    assert not Patient.objects.exists()
