@@ -11,4 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
+    path("", include("sessions.urls")),
+    path("supervision/", include("supervision.urls")),
+    path("reports/", include("reports.urls")),
 ]

@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS, RISK_TRIGGERS
+
+
+class TherapySessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from patients.querysets import referral_access_q
+
+        return self.filter(referral_access_q(user, prefix="referral__"))
+
+    def attended(self):
+        from .codes import ATTENDED
+
+        return self.filter(attendance__in=ATTENDED)
+
+
+class TherapySession(models.Model):
+    """A care contact: one appointment with its national codes and measures."""
+
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="sessions")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions")
+    started_at = models.DateTimeField()
+    appointment_type = models.CharField(max_length=2, choices=list(APPOINTMENT_TYPES.items()))
+    attendance = models.CharField(max_length=1, choices=list(ATTENDANCE.items()))
+    medium = models.CharField("consultation medium", max_length=2, choices=list(CONSULTATION_MEDIUM.items()))
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    interventions = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    notes = models.TextField(blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_recorded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    objects = TherapySessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(appointment_type__in=list(APPOINTMENT_TYPES)), name="session_appointment_type_code"
+            ),
+            models.CheckConstraint(condition=Q(attendance__in=list(ATTENDANCE)), name="session_attendance_code"),
+            models.CheckConstraint(condition=Q(medium__in=list(CONSULTATION_MEDIUM)), name="session_medium_code"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=240),
+                name="session_duration_range",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="session_unique_idempotency_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["referral", "started_at"])]
+
+    def __str__(self):
+        return f"{self.get_appointment_type_display()} on {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
+
+
+class MeasureScore(models.Model):
+    """One measure taken at a session, item by item. Totals, bands and caseness
+    are computed by the server (sessions/measures.py); database checks hold the
+    ranges (migration 0002). An incomplete measure has no total, never zeros."""
+
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="measures")
+    # Denormalised from the session so outcome reports read one table.
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="measure_scores")
+    taken_at = models.DateTimeField()
+    instrument = models.CharField(max_length=10)
+    items = ArrayField(models.SmallIntegerField(null=True))
+    total = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    band = models.CharField(max_length=40, blank=True)
+    caseness = models.BooleanField(null=True)
+    complete = models.BooleanField()
+    reference_version = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["taken_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "instrument"], name="measure_one_per_session_instrument"),
+            models.CheckConstraint(
+                condition=Q(complete=False, total__isnull=True) | Q(complete=True), name="measure_incomplete_no_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["referral", "instrument", "taken_at"])]
+
+    def __str__(self):
+        return f"{self.instrument} {self.total if self.total is not None else 'incomplete'}"
+
+
+class RiskAssessment(models.Model):
+    """A risk assessment or risk event: its own record, on the record and caseload."""
+
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="risk_assessments")
+    session = models.ForeignKey(
+        TherapySession, null=True, blank=True, on_delete=models.PROTECT, related_name="risk_assessments"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    trigger = models.CharField(max_length=20, choices=list(RISK_TRIGGERS.items()))
+    risk_to_self = models.CharField(max_length=10, choices=list(RISK_LEVELS.items()))
+    risk_to_others = models.CharField(max_length=10, choices=list(RISK_LEVELS.items()))
+    risk_from_others = models.CharField(max_length=10, choices=list(RISK_LEVELS.items()))
+    level = models.CharField("overall level", max_length=10, choices=list(RISK_LEVELS.items()))
+    plan = models.TextField("safety plan")
+    actions = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["referral", "recorded_at"])]
+
+    def __str__(self):
+        return f"Risk {self.level} on {timezone.localtime(self.recorded_at):%d/%m/%Y}"

@@ -1,0 +1,222 @@
+"""Every write of sessions, measures and risk: validated, atomic, audited.
+
+The same functions serve the web forms and the API, so no rule lives only in
+a form or a serializer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import AccessAction, Role, User
+from patients.codes import ReferralStatus
+from patients.models import Referral
+
+from . import measures
+from .codes import (
+    APPOINTMENT_TYPES,
+    ASSESSMENT_APPOINTMENT_TYPES,
+    ATTENDANCE,
+    ATTENDED,
+    CONSULTATION_MEDIUM,
+    RISK_LEVELS,
+    TREATMENT_APPOINTMENT_TYPES,
+)
+from .models import MeasureScore, RiskAssessment, TherapySession
+
+CLOCK_SKEW = timedelta(minutes=10)  # a device clock a little ahead is not "the future"
+RECORDING_ROLES = frozenset({Role.PWP, Role.HIT, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class RiskInput:
+    risk_to_self: str
+    risk_to_others: str
+    risk_from_others: str
+    level: str
+    plan: str
+    actions: str = ""
+
+
+def check_can_record(*, user: User, referral: Referral) -> None:
+    """Only the practitioner holding the case (or covering as its supervisor,
+    whose access the selector already checked) records sessions on it."""
+    if user.role not in RECORDING_ROLES:
+        raise ValidationError("Only practitioners record therapy sessions.")
+    if not referral.is_open:
+        raise ValidationError("This referral has ended; its record is read-only except for a recorded amendment.")
+
+
+def _validate_session(*, referral: Referral, started_at: datetime, appointment_type: str, attendance: str,
+                      medium: str, duration_minutes: int | None, measure_items: dict, interventions) -> dict:
+    errors: dict[str, list[str]] = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if timezone.is_naive(started_at):
+        add("started_at", "Give the date and time with a time zone.")
+    elif started_at > timezone.now() + CLOCK_SKEW:
+        add("started_at", "A session cannot be recorded in the future.")
+    elif timezone.localtime(started_at).date() < referral.received_on:
+        add("started_at", "A session cannot be before the referral was received.")
+    if appointment_type not in APPOINTMENT_TYPES:
+        add("appointment_type", "Choose a national appointment type.")
+    if attendance not in ATTENDANCE:
+        add("attendance", "Choose a national attendance code.")
+    if medium not in CONSULTATION_MEDIUM:
+        add("medium", "Choose a national consultation medium.")
+    if duration_minutes is not None and not (0 <= duration_minutes <= 240):
+        add("duration_minutes", "Duration must be between 0 and 240 minutes.")
+    if attendance not in ATTENDED and any(measure_items.values()):
+        add("attendance", "A session the patient did not attend, or that was cancelled, records no measures.")
+    from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
+
+    known = {code for code, _ in STEP2_INTERVENTIONS} | {code for code, _ in STEP3_INTERVENTIONS}
+    unknown = [i for i in interventions if i not in known]
+    if unknown:
+        add("interventions", f"Unknown intervention: {', '.join(unknown)}.")
+    scores = {}
+    for code, items in measure_items.items():
+        if not items or all(item is None for item in items):
+            continue
+        if code not in measures.INSTRUMENTS:
+            add("measures", f"Unknown measure {code}.")
+            continue
+        try:
+            scores[code] = (list(items), measures.score(code, items))
+        except ValueError as exc:
+            add(code, str(exc))
+    if errors:
+        raise ValidationError(errors)
+    return scores
+
+
+@transaction.atomic
+def therapy_session_record(
+    *,
+    user: User,
+    referral: Referral,
+    started_at: datetime,
+    appointment_type: str,
+    attendance: str,
+    medium: str,
+    duration_minutes: int | None = None,
+    interventions=(),
+    notes: str = "",
+    measure_items: dict | None = None,
+    risk_recorded: bool = False,
+    risk: RiskInput | None = None,
+    idempotency_key: str = "",
+) -> TherapySession:
+    """Records a care contact with its measures (DOMAIN.md "Measures"): the
+    server scores every measure; PHQ-9 item 9 above 0, or risk recorded by the
+    practitioner, requires a risk assessment before the session is complete, and
+    brings the case to supervision."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    check_can_record(user=user, referral=referral)
+    measure_items = measure_items or {}
+    scores = _validate_session(
+        referral=referral, started_at=started_at, appointment_type=appointment_type, attendance=attendance,
+        medium=medium, duration_minutes=duration_minutes, measure_items=measure_items, interventions=interventions,
+    )
+    item9 = "PHQ9" in scores and scores["PHQ9"][1].item9_risk
+    if (item9 or risk_recorded) and risk is None:
+        raise ValidationError(
+            {"risk": "PHQ-9 item 9 is above 0 or risk was recorded: complete the risk assessment "
+                     "(risk to self, to others, from others, level and plan) before saving."}
+        )
+    if risk is not None:
+        _validate_risk(risk)
+    session = TherapySession.objects.create(
+        referral=referral, practitioner=user, started_at=started_at, appointment_type=appointment_type,
+        attendance=attendance, medium=medium, duration_minutes=duration_minutes, interventions=list(interventions),
+        notes=notes, step=referral.current_step, risk_recorded=bool(risk_recorded or item9), created_by=user,
+        idempotency_key=idempotency_key,
+    )
+    MeasureScore.objects.bulk_create(
+        MeasureScore(
+            session=session, referral=referral, taken_at=started_at, instrument=code, items=items,
+            total=result.total, band=result.band or "", caseness=result.caseness, complete=result.complete,
+            reference_version=measures.REFERENCE_VERSION,
+        )
+        for code, (items, result) in scores.items()
+    )
+    if risk is not None:
+        RiskAssessment.objects.create(
+            referral=referral, session=session, recorded_by=user, recorded_at=started_at,
+            trigger="phq9_item9" if item9 else "practitioner", **risk.__dict__,
+        )
+    _update_referral_dates(referral, session)
+    audit_record(user=user, action=AccessAction.CREATE, object_type="therapysession", object_id=session.pk,
+                 patient_id=referral.patient_id)
+    _after_commit_flag(referral.pk)
+    return session
+
+
+def _validate_risk(risk: RiskInput) -> None:
+    errors = {}
+    for field in ("risk_to_self", "risk_to_others", "risk_from_others", "level"):
+        if getattr(risk, field) not in RISK_LEVELS:
+            errors[field] = "Choose a level."
+    if not risk.plan.strip():
+        errors["plan"] = "Write the safety plan and actions agreed."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _update_referral_dates(referral: Referral, session: TherapySession) -> None:
+    """Keeps the referral's derived dates (waits, last contact, status) in step
+    with its sessions; the sessions stay the truth."""
+    if session.attendance not in ATTENDED:
+        return
+    day = timezone.localtime(session.started_at).date()
+    fields = ["last_contact_on", "updated_at", "version"]
+    referral.last_contact_on = max(filter(None, [referral.last_contact_on, day]))
+    if session.appointment_type in ASSESSMENT_APPOINTMENT_TYPES and (
+        referral.assessed_on is None or day < referral.assessed_on
+    ):
+        referral.assessed_on = day
+        fields.append("assessed_on")
+        if referral.status == ReferralStatus.RECEIVED:
+            referral.status = ReferralStatus.ASSESSED
+            fields.append("status")
+    if session.appointment_type in TREATMENT_APPOINTMENT_TYPES:
+        treatment_days = sorted(
+            timezone.localtime(s.started_at).date()
+            for s in referral.sessions.filter(appointment_type__in=TREATMENT_APPOINTMENT_TYPES, attendance__in=ATTENDED)
+        )
+        referral.first_treatment_on = treatment_days[0] if treatment_days else None
+        referral.second_treatment_on = treatment_days[1] if len(treatment_days) > 1 else None
+        fields += ["first_treatment_on", "second_treatment_on"]
+        if referral.status in (ReferralStatus.RECEIVED, ReferralStatus.ASSESSED, ReferralStatus.WAITING):
+            referral.status = ReferralStatus.IN_TREATMENT
+            fields.append("status")
+    referral.version += 1
+    referral.save(update_fields=sorted(set(fields)))
+
+
+def _after_commit_flag(referral_id) -> None:
+    """Clinical flags for this case are raised after commit by the supervision
+    job (a task that takes the referral's id, never patient data)."""
+    try:
+        from supervision.tasks import flag_referral
+    except ImportError:  # the supervision app has no tasks yet
+        return
+    transaction.on_commit(lambda: flag_referral.delay(str(referral_id)))
+
+
+@transaction.atomic
+def risk_event_record(*, user: User, referral: Referral, risk: RiskInput, trigger: str = "event") -> RiskAssessment:
+    check_can_record(user=user, referral=referral)
+    _validate_risk(risk)
+    assessment = RiskAssessment.objects.create(referral=referral, recorded_by=user, trigger=trigger, **risk.__dict__)
+    audit_record(user=user, action=AccessAction.CREATE, object_type="riskassessment", object_id=assessment.pk,
+                 patient_id=referral.patient_id)
+    _after_commit_flag(referral.pk)
+    return assessment
