@@ -10,9 +10,9 @@ def home(request):
     """Each role lands on the page it works from."""
     role = request.user.role
     targets = {
-        Role.PWP: "patients:referral_list",
-        Role.HIT: "patients:referral_list",
-        Role.SUPERVISOR: "patients:referral_list",
+        Role.PWP: "sessions:caseload",
+        Role.HIT: "sessions:caseload",
+        Role.SUPERVISOR: "sessions:caseload",
         Role.SERVICE_MANAGER: "patients:referral_list",
         Role.REFERRAL_ADMIN: "patients:referral_list",
     }

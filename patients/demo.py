@@ -245,4 +245,8 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
                 )
         referral.save()
         referrals.append(referral)
-    return {"created": True, "service": service, "users": users, "teams": teams, "referrals": referrals, "rng": rng}
+    result = {"created": True, "service": service, "users": users, "teams": teams, "referrals": referrals, "rng": rng}
+    from sessions.demo import build as build_sessions
+
+    build_sessions(result)
+    return result

@@ -118,3 +118,20 @@ class RiskAssessment(models.Model):
 
     def __str__(self):
         return f"Risk {self.level} on {timezone.localtime(self.recorded_at):%d/%m/%Y}"
+
+
+class Amendment(models.Model):
+    """An ended referral is read-only; a correction is recorded beside it, with
+    its reason, never written over the original."""
+
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    reason = models.CharField(max_length=1000)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at"]
+
+    def __str__(self):
+        return f"Amendment {timezone.localtime(self.recorded_at):%d/%m/%Y}"

@@ -52,8 +52,17 @@ def check_can_record(*, user: User, referral: Referral) -> None:
         raise ValidationError("This referral has ended; its record is read-only except for a recorded amendment.")
 
 
-def _validate_session(*, referral: Referral, started_at: datetime, appointment_type: str, attendance: str,
-                      medium: str, duration_minutes: int | None, measure_items: dict, interventions) -> dict:
+def _validate_session(
+    *,
+    referral: Referral,
+    started_at: datetime,
+    appointment_type: str,
+    attendance: str,
+    medium: str,
+    duration_minutes: int | None,
+    measure_items: dict,
+    interventions,
+) -> dict:
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
@@ -113,6 +122,7 @@ def therapy_session_record(
     risk_recorded: bool = False,
     risk: RiskInput | None = None,
     idempotency_key: str = "",
+    enqueue_followup: bool = True,
 ) -> TherapySession:
     """Records a care contact with its measures (DOMAIN.md "Measures"): the
     server scores every measure; PHQ-9 item 9 above 0, or risk recorded by the
@@ -122,40 +132,74 @@ def therapy_session_record(
     check_can_record(user=user, referral=referral)
     measure_items = measure_items or {}
     scores = _validate_session(
-        referral=referral, started_at=started_at, appointment_type=appointment_type, attendance=attendance,
-        medium=medium, duration_minutes=duration_minutes, measure_items=measure_items, interventions=interventions,
+        referral=referral,
+        started_at=started_at,
+        appointment_type=appointment_type,
+        attendance=attendance,
+        medium=medium,
+        duration_minutes=duration_minutes,
+        measure_items=measure_items,
+        interventions=interventions,
     )
     item9 = "PHQ9" in scores and scores["PHQ9"][1].item9_risk
     if (item9 or risk_recorded) and risk is None:
         raise ValidationError(
-            {"risk": "PHQ-9 item 9 is above 0 or risk was recorded: complete the risk assessment "
-                     "(risk to self, to others, from others, level and plan) before saving."}
+            {
+                "risk": "PHQ-9 item 9 is above 0 or risk was recorded: complete the risk assessment "
+                "(risk to self, to others, from others, level and plan) before saving."
+            }
         )
     if risk is not None:
         _validate_risk(risk)
     session = TherapySession.objects.create(
-        referral=referral, practitioner=user, started_at=started_at, appointment_type=appointment_type,
-        attendance=attendance, medium=medium, duration_minutes=duration_minutes, interventions=list(interventions),
-        notes=notes, step=referral.current_step, risk_recorded=bool(risk_recorded or item9), created_by=user,
+        referral=referral,
+        practitioner=user,
+        started_at=started_at,
+        appointment_type=appointment_type,
+        attendance=attendance,
+        medium=medium,
+        duration_minutes=duration_minutes,
+        interventions=list(interventions),
+        notes=notes,
+        step=referral.current_step,
+        risk_recorded=bool(risk_recorded or item9),
+        created_by=user,
         idempotency_key=idempotency_key,
     )
     MeasureScore.objects.bulk_create(
         MeasureScore(
-            session=session, referral=referral, taken_at=started_at, instrument=code, items=items,
-            total=result.total, band=result.band or "", caseness=result.caseness, complete=result.complete,
+            session=session,
+            referral=referral,
+            taken_at=started_at,
+            instrument=code,
+            items=items,
+            total=result.total,
+            band=result.band or "",
+            caseness=result.caseness,
+            complete=result.complete,
             reference_version=measures.REFERENCE_VERSION,
         )
         for code, (items, result) in scores.items()
     )
     if risk is not None:
         RiskAssessment.objects.create(
-            referral=referral, session=session, recorded_by=user, recorded_at=started_at,
-            trigger="phq9_item9" if item9 else "practitioner", **risk.__dict__,
+            referral=referral,
+            session=session,
+            recorded_by=user,
+            recorded_at=started_at,
+            trigger="phq9_item9" if item9 else "practitioner",
+            **risk.__dict__,
         )
     _update_referral_dates(referral, session)
-    audit_record(user=user, action=AccessAction.CREATE, object_type="therapysession", object_id=session.pk,
-                 patient_id=referral.patient_id)
-    _after_commit_flag(referral.pk)
+    audit_record(
+        user=user,
+        action=AccessAction.CREATE,
+        object_type="therapysession",
+        object_id=session.pk,
+        patient_id=referral.patient_id,
+    )
+    if enqueue_followup:  # a bulk load (the demo) runs the sweep once at the end instead
+        _after_commit_flag(referral.pk)
     return session
 
 
@@ -216,7 +260,82 @@ def risk_event_record(*, user: User, referral: Referral, risk: RiskInput, trigge
     check_can_record(user=user, referral=referral)
     _validate_risk(risk)
     assessment = RiskAssessment.objects.create(referral=referral, recorded_by=user, trigger=trigger, **risk.__dict__)
-    audit_record(user=user, action=AccessAction.CREATE, object_type="riskassessment", object_id=assessment.pk,
-                 patient_id=referral.patient_id)
+    audit_record(
+        user=user,
+        action=AccessAction.CREATE,
+        object_type="riskassessment",
+        object_id=assessment.pk,
+        patient_id=referral.patient_id,
+    )
     _after_commit_flag(referral.pk)
     return assessment
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    user: User,
+    referral: Referral,
+    problem_descriptor: str,
+    step: int,
+    step_reason: str,
+    exclusions=(),
+    override_reason: str = "",
+    **session_kwargs,
+) -> TherapySession:
+    """The first contact (DOMAIN.md "Stepped care"): measures, risk, problem
+    descriptor and the step decision. The under-18 exclusion is computed from the
+    date of birth, never ticked by hand."""
+    from patients.codes import ProblemDescriptor
+    from stepped_care.services import step_decision_record
+
+    if problem_descriptor not in ProblemDescriptor.values:
+        raise ValidationError({"problem_descriptor": "Choose the problem descriptor."})
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.problem_descriptor != problem_descriptor:
+        referral.problem_descriptor = problem_descriptor
+        referral.save(update_fields=["problem_descriptor", "updated_at"])
+    session = therapy_session_record(user=user, referral=referral, **session_kwargs)
+    if session.attendance not in ATTENDED:
+        raise ValidationError({"attendance": "An assessment the patient did not attend records no step decision."})
+    exclusions = list(exclusions)
+    age = referral.patient.age_on(timezone.localtime(session.started_at).date())
+    if age < 18 and "under18" not in exclusions:
+        exclusions.append("under18")
+    step_decision_record(
+        user=user,
+        referral=referral,
+        step=step,
+        reason=step_reason,
+        exclusions=exclusions,
+        override_reason=override_reason,
+        effective_on=timezone.localtime(session.started_at).date(),
+    )
+    return session
+
+
+@transaction.atomic
+def amendment_record(*, user: User, referral: Referral, text: str, reason: str):
+    from .models import Amendment
+
+    errors = {}
+    if referral.is_open:
+        errors["text"] = "Open referrals are edited directly; amendments are for ended ones."
+    if not text.strip():
+        errors["text"] = "Write the amendment."
+    if not reason.strip():
+        errors["reason"] = "Give the reason for amending an ended record."
+    if user.role not in RECORDING_ROLES:
+        errors["text"] = "Only practitioners amend the clinical record."
+    if errors:
+        raise ValidationError(errors)
+    amendment = Amendment.objects.create(referral=referral, text=text, reason=reason, recorded_by=user)
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="referral",
+        object_id=referral.pk,
+        patient_id=referral.patient_id,
+        detail={"change": "amendment", "amendment": amendment.pk},
+    )
+    return amendment

@@ -83,3 +83,25 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     status = ReferralStatus.IN_TREATMENT
     current_step = 2
     opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=40))
+
+
+def phq9(total: int, item9: int = 0) -> list[int]:
+    """PHQ-9 items adding to total, with item 9 as given."""
+    items = [0] * 9
+    items[8] = item9
+    remaining = total - item9
+    for i in range(8):
+        items[i] = min(3, remaining)
+        remaining -= items[i]
+    assert remaining == 0, "total out of range for PHQ-9"
+    return items
+
+
+def gad7(total: int) -> list[int]:
+    items = [0] * 7
+    remaining = total
+    for i in range(7):
+        items[i] = min(3, remaining)
+        remaining -= items[i]
+    assert remaining == 0, "total out of range for GAD-7"
+    return items

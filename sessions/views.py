@@ -1,0 +1,201 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from accounts.models import Role
+from iapt.forms import apply_validation_error
+from patients import selectors as patient_selectors
+from patients.selectors import audit_list
+
+from . import selectors, services
+from .charts import measure_series
+from .forms import AmendmentForm, AssessmentForm, CaseloadFilterForm, RiskEventForm, SessionForm, StepProposalForm
+
+CLINICAL_ROLES = (Role.PWP, Role.HIT, Role.SUPERVISOR)
+
+
+def _clinical_referral(request, referral_id):
+    """The referral, if this user holds a clinical relationship to it (404 otherwise:
+    referral administrators see no clinical notes)."""
+    if request.user.role not in CLINICAL_ROLES + (Role.SERVICE_MANAGER,):
+        raise Http404
+    return patient_selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+
+
+def caseload(request):
+    if request.user.role not in CLINICAL_ROLES:
+        raise Http404
+    form = CaseloadFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = list(selectors.caseload_for_user(user=request.user, filters=filters, sort=filters.get("sort") or "risk"))
+    audit_list(user=request.user, object_type="caseload", rows=rows)
+    capacity = request.user.capacity()
+    open_cases = (
+        len(rows)
+        if not any(filters.get(k) for k in ("step", "problem_descriptor", "risk_only", "overdue_only"))
+        else None
+    )
+    return render(
+        request,
+        "sessions/caseload.html",
+        {
+            "form": form,
+            "rows": rows,
+            "capacity": capacity,
+            "open_cases": open_cases,
+            "is_trainee": request.user.is_trainee,
+        },
+    )
+
+
+def referral_record(request, referral_id):
+    referral = _clinical_referral(request, referral_id)
+    record = selectors.record_for_user(user=request.user, referral=referral)
+    return render(
+        request,
+        "sessions/record.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            **record,
+            "chart_series": measure_series(record["sessions"]),
+            "can_record": referral.is_open and request.user.role in CLINICAL_ROLES,
+        },
+    )
+
+
+def _session_form_view(request, referral_id, *, form_class, template, service, extra_context=None):
+    referral = _clinical_referral(request, referral_id)
+    if not referral.is_open:
+        messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
+        return redirect("sessions:record", referral.pk)
+    form = form_class(request.POST or None, referral=referral)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(request, referral, form)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Session saved.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "instrument_config": form.instrument_config(),
+            **(extra_context or {}),
+        },
+    )
+
+
+def session_create(request, referral_id):
+    def save(request, referral, form):
+        services.therapy_session_record(user=request.user, referral=referral, **form.service_kwargs())
+
+    return _session_form_view(
+        request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save
+    )
+
+
+def assessment_create(request, referral_id):
+    def save(request, referral, form):
+        data = form.cleaned_data
+        services.assessment_record(
+            user=request.user,
+            referral=referral,
+            problem_descriptor=data["problem_descriptor"],
+            step=data["step"],
+            step_reason=data["step_reason"],
+            exclusions=data["exclusions"],
+            override_reason=data["override_reason"],
+            **form.service_kwargs(),
+        )
+
+    from stepped_care.decision_support import MATRIX
+
+    return _session_form_view(
+        request,
+        referral_id,
+        form_class=AssessmentForm,
+        template="sessions/assessment_form.html",
+        service=save,
+        extra_context={"matrix": MATRIX},
+    )
+
+
+def step_propose(request, referral_id):
+    from stepped_care.services import step_change_propose
+
+    referral = _clinical_referral(request, referral_id)
+    form = StepProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            step_change_propose(user=request.user, referral=referral, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Proposal recorded; your supervisor will confirm it in supervision.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        "sessions/simple_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "title": "Propose a step change or discharge",
+            "submit": "Record proposal",
+        },
+    )
+
+
+def risk_event_create(request, referral_id):
+    referral = _clinical_referral(request, referral_id)
+    form = RiskEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.risk_event_record(user=request.user, referral=referral, risk=form.risk_input())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Risk recorded; the case is marked for supervision.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        "sessions/simple_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "title": "Record a risk event",
+            "submit": "Record risk",
+        },
+    )
+
+
+def amendment_create(request, referral_id):
+    referral = _clinical_referral(request, referral_id)
+    form = AmendmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.amendment_record(user=request.user, referral=referral, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Amendment recorded.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        "sessions/simple_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "title": "Amend an ended record",
+            "submit": "Record amendment",
+        },
+    )

@@ -1,0 +1,200 @@
+"""Step decisions and changes (DOMAIN.md "Stepped care"): a PWP proposes, a
+supervisor confirms; every change is history with date, reason and who."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import AccessAction, Role, User
+from patients.codes import EndCode, ReferralStatus
+from patients.models import Referral
+
+from .models import StepChange, StepChangeKind, StepChangeStatus
+
+DECIDING_ROLES = frozenset({Role.SUPERVISOR, Role.SERVICE_MANAGER})
+
+
+def _audit(user, referral, change, what):
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="referral",
+        object_id=referral.pk,
+        patient_id=referral.patient_id,
+        detail={"change": what, "step_change": change.pk},
+    )
+
+
+def _lock(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+@transaction.atomic
+def step_decision_record(
+    *,
+    user: User,
+    referral: Referral,
+    step: int,
+    reason: str,
+    exclusions=(),
+    override_reason: str = "",
+    effective_on: date | None = None,
+) -> StepChange:
+    """The step decision at assessment. Step 2 is refused for the exclusions
+    (under 18, psychosis, bipolar, complex or enduring problems) unless an
+    override reason is given, which is recorded."""
+    referral = _lock(referral)
+    errors = {}
+    if step not in (1, 2, 3):
+        errors["step"] = "Choose step 1, 2 or 3."
+    if step == 2 and exclusions and not override_reason.strip():
+        errors["override_reason"] = (
+            "This person meets an exclusion for step 2; signpost them, or give the reason to override."
+        )
+    if not reason.strip():
+        errors["reason"] = "Give the reason for the step decision."
+    if not referral.is_open:
+        errors["step"] = "This referral has ended."
+    if errors:
+        raise ValidationError(errors)
+    change = StepChange.objects.create(
+        referral=referral,
+        kind=StepChangeKind.ALLOCATION,
+        status=StepChangeStatus.CONFIRMED,
+        from_step=referral.current_step,
+        to_step=step,
+        effective_on=effective_on or timezone.localdate(),
+        reason=reason,
+        exclusions=list(exclusions),
+        override_reason=override_reason,
+        proposed_by=user,
+        decided_by=user,
+        decided_at=timezone.now(),
+    )
+    referral.current_step = step
+    if referral.assigned_practitioner_id is None and user.role in (Role.PWP, Role.HIT):
+        referral.assigned_practitioner = user
+    if referral.opened_at is None:
+        referral.opened_at = timezone.now()
+    if referral.status in (ReferralStatus.RECEIVED, ReferralStatus.ASSESSED):
+        referral.status = ReferralStatus.WAITING
+    referral.version += 1
+    referral.save()
+    _audit(user, referral, change, "step_decision")
+    return change
+
+
+@transaction.atomic
+def step_change_propose(
+    *,
+    user: User,
+    referral: Referral,
+    kind: str,
+    reason: str,
+    effective_on: date,
+    to_step: int | None = None,
+    end_code: str = "",
+) -> StepChange:
+    """A practitioner proposes a step up, step down or discharge; the supervisor confirms."""
+    referral = _lock(referral)
+    errors = {}
+    if not referral.is_open:
+        errors["kind"] = "This referral has ended."
+    if kind not in (StepChangeKind.STEP_UP, StepChangeKind.STEP_DOWN, StepChangeKind.DISCHARGE):
+        errors["kind"] = "Propose a step up, step down or discharge."
+    if kind == StepChangeKind.STEP_UP and (to_step is None or (referral.current_step or 0) >= to_step):
+        errors["to_step"] = "A step up goes to a higher step than the current one."
+    if kind == StepChangeKind.STEP_DOWN and (to_step is None or to_step >= (referral.current_step or 4)):
+        errors["to_step"] = "A step down goes to a lower step than the current one."
+    if kind == StepChangeKind.DISCHARGE and end_code not in EndCode.values:
+        errors["end_code"] = "Choose the national end code."
+    if not reason.strip():
+        errors["reason"] = "Give the reason."
+    if effective_on < referral.received_on:
+        errors["effective_on"] = "The date cannot be before the referral was received."
+    if StepChange.objects.filter(referral=referral, status=StepChangeStatus.PROPOSED).exists():
+        errors["kind"] = "A proposal is already awaiting the supervisor's decision."
+    if errors:
+        raise ValidationError(errors)
+    change = StepChange.objects.create(
+        referral=referral,
+        kind=kind,
+        from_step=referral.current_step,
+        to_step=to_step if kind != StepChangeKind.DISCHARGE else None,
+        effective_on=effective_on,
+        reason=reason,
+        end_code=end_code if kind == StepChangeKind.DISCHARGE else "",
+        proposed_by=user,
+    )
+    _audit(user, referral, change, "step_change_proposed")
+    return change
+
+
+@transaction.atomic
+def step_change_decide(
+    *, user: User, change: StepChange, confirm: bool, practitioner: User | None = None, note: str = ""
+) -> StepChange:
+    """The supervisor confirms (or declines) a proposal. A confirmed step change
+    moves the referral's step (and, stepping up, its practitioner when one is
+    named); a confirmed discharge ends the referral with the national end code."""
+    change = StepChange.objects.select_for_update().get(pk=change.pk)
+    if user.role not in DECIDING_ROLES:
+        raise ValidationError("Only a supervisor or service manager confirms a step change.")
+    if change.status != StepChangeStatus.PROPOSED:
+        raise ValidationError("This proposal has already been decided.")
+    referral = _lock(change.referral)
+    change.status = StepChangeStatus.CONFIRMED if confirm else StepChangeStatus.DECLINED
+    change.decided_by = user
+    change.decided_at = timezone.now()
+    if note:
+        change.reason = f"{change.reason}\n\nSupervisor: {note}"
+    change.save()
+    if confirm:
+        if change.kind == StepChangeKind.DISCHARGE:
+            _end(referral, end_code=change.end_code, ended_on=max(change.effective_on, referral.received_on))
+        else:
+            referral.current_step = change.to_step
+            if practitioner is not None:
+                referral.assigned_practitioner = practitioner
+            referral.version += 1
+            referral.save()
+    _audit(user, referral, change, "step_change_confirmed" if confirm else "step_change_declined")
+    return change
+
+
+@transaction.atomic
+def step_change_record_confirmed(
+    *,
+    user: User,
+    referral: Referral,
+    kind: str,
+    reason: str,
+    effective_on: date,
+    to_step: int | None = None,
+    end_code: str = "",
+    practitioner: User | None = None,
+) -> StepChange:
+    """A supervisor's own decision in supervision: propose and confirm in one step."""
+    change = step_change_propose(
+        user=user,
+        referral=referral,
+        kind=kind,
+        reason=reason,
+        effective_on=effective_on,
+        to_step=to_step,
+        end_code=end_code,
+    )
+    return step_change_decide(user=user, change=change, confirm=True, practitioner=practitioner)
+
+
+def _end(referral: Referral, *, end_code: str, ended_on: date) -> None:
+    referral.status = ReferralStatus.ENDED
+    referral.end_code = end_code
+    referral.ended_on = ended_on
+    referral.version += 1
+    referral.save()

@@ -1,0 +1,98 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from sessions.models import MeasureScore, RiskAssessment, TherapySession
+from sessions.services import therapy_session_record
+from tests.factories import ReferralFactory, UserFactory, gad7, phq9
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def pwp_case():
+    pwp = UserFactory(username="pwp1", role=Role.PWP)
+    referral = ReferralFactory(
+        patient__service=pwp.service,
+        patient__given_name="Robin",
+        patient__family_name="Exampleton",
+        assigned_practitioner=pwp,
+        problem_descriptor="F32",
+        received_on=timezone.localdate() - timedelta(days=60),
+    )
+    therapy_session_record(
+        user=pwp,
+        referral=referral,
+        started_at=timezone.now() - timedelta(days=14),
+        appointment_type="02",
+        attendance="5",
+        medium="02",
+        measure_items={"PHQ9": phq9(17), "GAD7": gad7(12)},
+        enqueue_followup=False,
+    )
+    return pwp, referral
+
+
+def choose_items(page, code, values):
+    for number, value in enumerate(values, start=1):
+        select = page.locator(f"select[name='{code}_{number}']")
+        select.focus()
+        page.keyboard.type(str(value))  # a digit picks the answer: keyboard only
+
+
+def test_pwp_logs_a_session_by_keyboard_and_sees_the_new_point(page, login, pwp_case):
+    pwp, referral = pwp_case
+    login("pwp1")
+    page.get_by_role("link", name="Exampleton, Robin").click()
+    assert page.locator("#measures-chart").get_attribute("data-points") == "2"  # PHQ-9 and GAD-7, one each
+
+    page.get_by_role("link", name="Log a session").click()
+    choose_items(page, "PHQ9", [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    assert "Total 8" in page.locator("#total-PHQ9").inner_text()
+    assert "mild" in page.locator("#total-PHQ9").inner_text().lower()
+    choose_items(page, "GAD7", [1, 1, 1, 1, 1, 1, 1])
+    assert "below caseness" in page.locator("#total-GAD7").inner_text()
+    assert page.locator("#risk-assessment").is_hidden()
+    page.get_by_label("Notes").fill("Reviewed activity diary")
+    page.get_by_label("Notes").press("Tab")
+    page.get_by_role("button", name="Save session").press("Enter")
+
+    page.wait_for_selector("#measures-chart")
+    assert page.locator("#measures-chart").get_attribute("data-points") == "4"
+    last = MeasureScore.objects.filter(instrument="PHQ9").order_by("-taken_at").first()
+    assert last.total == 8 and last.band.lower() == "mild"
+
+
+def test_item9_brings_up_the_risk_assessment_and_the_caseload_marker(page, login, pwp_case):
+    login("pwp1")
+    page.goto(f"/referrals/{pwp_case[1].pk}/sessions/new/")
+    choose_items(page, "PHQ9", [2, 2, 2, 2, 1, 1, 1, 1, 1])
+    assert page.locator("#risk-assessment").is_visible()
+    page.get_by_label("Risk to self").select_option("medium")
+    page.get_by_label("Risk to others").select_option("none")
+    page.get_by_label("Risk from others").select_option("none")
+    page.get_by_label("Overall risk level").select_option("medium")
+    page.get_by_label("Safety plan").fill("Crisis numbers given; call tomorrow")
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_selector("#risk-history")
+    assert RiskAssessment.objects.get().trigger == "phq9_item9"
+    page.get_by_role("link", name="My caseload").click()
+    row = page.locator("#caseload-table tbody tr").filter(has_text="Exampleton, Robin")
+    assert row.locator(".risk-marker").is_visible()
+
+
+def test_invalid_form_keeps_what_was_typed(page, login, pwp_case):
+    login("pwp1")
+    page.goto(f"/referrals/{pwp_case[1].pk}/sessions/new/")
+    future = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Date and time").fill(future)
+    choose_items(page, "PHQ9", [1, 2, 1, 2, 1, 2, 1, 0, 0])
+    page.get_by_label("Notes").fill("Typed notes must survive")
+    page.get_by_role("button", name="Save session").click()
+    assert page.get_by_text("cannot be recorded in the future").is_visible()
+    assert page.get_by_label("Notes").input_value() == "Typed notes must survive"
+    assert page.locator("select[name='PHQ9_2']").input_value() == "2"
+    assert "Total 10" in page.locator("#total-PHQ9").inner_text()
+    assert TherapySession.objects.count() == 1
