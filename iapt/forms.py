@@ -12,3 +12,18 @@ def apply_validation_error(form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def bootstrap_widgets(form) -> None:
+    """Gives plain (non-crispy) filter forms Bootstrap's control classes."""
+    from django import forms as django_forms
+
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, django_forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, django_forms.Select):
+            css = "form-select form-select-sm"
+        else:
+            css = "form-control form-control-sm"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()

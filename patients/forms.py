@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, Team, User
+from iapt.forms import bootstrap_widgets
 
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
@@ -135,6 +136,7 @@ class ReferralFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        bootstrap_widgets(self)
         self.fields["team"].queryset = Team.objects.filter(service_id=user.service_id)
         self.fields["practitioner"].queryset = User.objects.filter(
             service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True

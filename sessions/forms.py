@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from iapt.forms import bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
@@ -228,6 +229,10 @@ class AmendmentForm(forms.Form):
 
 
 class CaseloadFilterForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_widgets(self)
+
     step = forms.TypedChoiceField(
         choices=[("", "Any step"), (2, "Step 2"), (3, "Step 3")], coerce=int, empty_value=None, required=False
     )

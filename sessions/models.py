@@ -63,6 +63,12 @@ class TherapySession(models.Model):
     def __str__(self):
         return f"{self.get_appointment_type_display()} on {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
 
+    @property
+    def intervention_labels(self) -> list[str]:
+        from stepped_care.decision_support import LABELS
+
+        return [LABELS.get(code, code) for code in self.interventions]
+
 
 class MeasureScore(models.Model):
     """One measure taken at a session, item by item. Totals, bands and caseness

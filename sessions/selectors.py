@@ -23,7 +23,7 @@ CASELOAD_SORTS = {
     "phq9": (F("phq9_last").desc(nulls_last=True), "patient__family_name"),
     "gad7": (F("gad7_last").desc(nulls_last=True), "patient__family_name"),
     "review": (F("review_anchor").asc(nulls_first=True), "patient__family_name"),
-    "risk": ("-risk_marker", F("review_anchor").asc(nulls_first=True)),
+    "risk": (F("risk_marker").desc(nulls_last=True), F("review_anchor").asc(nulls_first=True)),
 }
 
 
