@@ -127,75 +127,59 @@ def assessment_create(request, referral_id):
     )
 
 
-def step_propose(request, referral_id):
-    from stepped_care.services import step_change_propose
-
+def _referral_form_view(request, referral_id, *, form_class, save, title, submit, success):
+    """A small form about one referral: validate, call one service, go back to the record."""
     referral = _clinical_referral(request, referral_id)
-    form = StepProposalForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            step_change_propose(user=request.user, referral=referral, **form.cleaned_data)
+            save(referral, form)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, "Proposal recorded; your supervisor will confirm it in supervision.")
+            messages.success(request, success)
             return redirect("sessions:record", referral.pk)
-    return render(
+    context = {"form": form, "referral": referral, "patient": referral.patient, "title": title, "submit": submit}
+    return render(request, "sessions/simple_form.html", context)
+
+
+def step_propose(request, referral_id):
+    from stepped_care.services import step_change_propose
+
+    return _referral_form_view(
         request,
-        "sessions/simple_form.html",
-        {
-            "form": form,
-            "referral": referral,
-            "patient": referral.patient,
-            "title": "Propose a step change or discharge",
-            "submit": "Record proposal",
-        },
+        referral_id,
+        form_class=StepProposalForm,
+        save=lambda referral, form: step_change_propose(user=request.user, referral=referral, **form.cleaned_data),
+        title="Propose a step change or discharge",
+        submit="Record proposal",
+        success="Proposal recorded; your supervisor will confirm it in supervision.",
     )
 
 
 def risk_event_create(request, referral_id):
-    referral = _clinical_referral(request, referral_id)
-    form = RiskEventForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.risk_event_record(user=request.user, referral=referral, risk=form.risk_input())
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Risk recorded; the case is marked for supervision.")
-            return redirect("sessions:record", referral.pk)
-    return render(
+    return _referral_form_view(
         request,
-        "sessions/simple_form.html",
-        {
-            "form": form,
-            "referral": referral,
-            "patient": referral.patient,
-            "title": "Record a risk event",
-            "submit": "Record risk",
-        },
+        referral_id,
+        form_class=RiskEventForm,
+        save=lambda referral, form: services.risk_event_record(
+            user=request.user, referral=referral, risk=form.risk_input()
+        ),
+        title="Record a risk event",
+        submit="Record risk",
+        success="Risk recorded; the case is marked for supervision.",
     )
 
 
 def amendment_create(request, referral_id):
-    referral = _clinical_referral(request, referral_id)
-    form = AmendmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.amendment_record(user=request.user, referral=referral, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Amendment recorded.")
-            return redirect("sessions:record", referral.pk)
-    return render(
+    return _referral_form_view(
         request,
-        "sessions/simple_form.html",
-        {
-            "form": form,
-            "referral": referral,
-            "patient": referral.patient,
-            "title": "Amend an ended record",
-            "submit": "Record amendment",
-        },
+        referral_id,
+        form_class=AmendmentForm,
+        save=lambda referral, form: services.amendment_record(
+            user=request.user, referral=referral, **form.cleaned_data
+        ),
+        title="Amend an ended record",
+        submit="Record amendment",
+        success="Amendment recorded.",
     )

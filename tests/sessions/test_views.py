@@ -189,3 +189,44 @@ def test_item9_without_risk_assessment_shows_the_risk_error(client, db):
     response = client.post(reverse("sessions:session_create", args=[referral.pk]), data)
     assert response.status_code == 302
     assert TherapySession.objects.get().risk_recorded
+
+
+def test_pwp_proposes_a_step_up_and_records_a_risk_event(client, db):
+    from sessions.models import RiskAssessment
+    from stepped_care.models import StepChange
+
+    pwp = UserFactory(role=Role.PWP)
+    referral = ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
+    client.force_login(pwp)
+    url = reverse("sessions:step_propose", args=[referral.pk])
+    response = client.post(
+        url, {"kind": "step_up", "to_step": "2", "effective_on": timezone.localdate(), "reason": "No improvement"}
+    )
+    assert response.status_code == 200 and "higher step" in str(response.context["form"].errors["to_step"])
+    response = client.post(
+        url,
+        {
+            "kind": "step_up",
+            "to_step": "3",
+            "effective_on": timezone.localdate(),
+            "reason": "No reliable improvement after 6 sessions",
+        },
+    )
+    assert response.status_code == 302
+    change = StepChange.objects.get()
+    assert (change.kind, change.status, change.to_step, change.proposed_by) == ("step_up", "proposed", 3, pwp)
+    referral.refresh_from_db()
+    assert referral.current_step == 2  # unchanged until the supervisor confirms
+    response = client.post(
+        reverse("sessions:risk_create", args=[referral.pk]),
+        {
+            "risk_to_self": "high",
+            "risk_to_others": "none",
+            "risk_from_others": "low",
+            "level": "high",
+            "plan": "Crisis team called",
+            "actions": "Follow up tomorrow",
+        },
+    )
+    assert response.status_code == 302
+    assert RiskAssessment.objects.get().trigger == "event"
