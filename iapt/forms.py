@@ -1,3 +1,4 @@
+from django import forms as django_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
@@ -16,8 +17,6 @@ def apply_validation_error(form, exc: ValidationError) -> None:
 
 def bootstrap_widgets(form) -> None:
     """Gives plain (non-crispy) filter forms Bootstrap's control classes."""
-    from django import forms as django_forms
-
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, django_forms.CheckboxInput):
@@ -27,3 +26,19 @@ def bootstrap_widgets(form) -> None:
         else:
             css = "form-control form-control-sm"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class DateInput(django_forms.DateInput):
+    """A native date picker; it needs ISO dates whatever the locale's display format."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeLocalInput(django_forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)

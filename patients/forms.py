@@ -5,15 +5,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, Team, User
-from iapt.forms import bootstrap_widgets
+from iapt.forms import DateInput, bootstrap_widgets
 
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
 from .models import Patient
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class RegistrationForm(forms.Form):

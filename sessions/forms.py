@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from iapt.forms import bootstrap_widgets
+from iapt.forms import DateInput, DateTimeLocalInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
@@ -11,17 +11,6 @@ from .item_text import answer_label, item_label
 from .services import RiskInput
 
 RISK_FIELDS = ("risk_to_self", "risk_to_others", "risk_from_others", "level", "plan", "actions")
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def instruments_for(referral: Referral) -> list[str]:

@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "supervision"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("sessions/", views.session_start, name="session_start"),
+    path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path("sessions/<int:session_id>/cases/<uuid:referral_id>/", views.case_review, name="session_case"),
+    path("cases/<uuid:referral_id>/review/", views.case_review, name="case_review"),
+    path("cases/<uuid:referral_id>/request/", views.request_supervision, name="request"),
+    path("clinical-skills/", views.clinical_skills, name="clinical_skills"),
+    path("compliance/", views.compliance, name="compliance"),
+    path("notifications/", views.notifications, name="notifications"),
+]

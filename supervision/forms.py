@@ -1,0 +1,59 @@
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Role, User
+from iapt.forms import DateInput
+from patients.codes import EndCode
+
+from .models import ClinicalSkillsSupervision, Decision, FlagReason
+
+
+class CaseReviewForm(forms.Form):
+    decisions = forms.MultipleChoiceField(choices=Decision.choices, widget=forms.CheckboxSelectMultiple)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
+    next_review_on = forms.DateField(widget=DateInput, label="Next review")
+    end_code = forms.ChoiceField(
+        choices=[("", "–")] + list(EndCode.choices), required=False, label="End code (discharge)"
+    )
+    step_up_practitioner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="High-intensity therapist (step up)"
+    )
+    risk_action = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    risk_action_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    risk_action_due = forms.DateField(widget=DateInput, required=False)
+
+    def __init__(self, *args, service_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["next_review_on"].initial = timezone.localdate() + timezone.timedelta(days=28)
+        staff = User.objects.filter(service_id=service_id, is_active=True).order_by("last_name", "first_name")
+        self.fields["risk_action_owner"].queryset = staff
+        self.fields["step_up_practitioner"].queryset = staff.filter(role=Role.HIT)
+
+
+class FlagFilterForm(forms.Form):
+    supervisee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All supervisees")
+    reason = forms.ChoiceField(choices=[("", "Any reason")] + list(FlagReason.choices), required=False)
+
+    def __init__(self, *args, supervisees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervisee"].queryset = supervisees
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+class ClinicalSkillsForm(forms.Form):
+    held_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
+    format = forms.ChoiceField(choices=ClinicalSkillsSupervision.FORMATS)
+    attendees = forms.ModelMultipleChoiceField(queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple)
+    duration_minutes = forms.IntegerField(min_value=15, max_value=240, initial=60)
+    topics = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+
+    def __init__(self, *args, supervisees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = supervisees
+
+
+class RequestForm(forms.Form):
+    question = forms.CharField(
+        label="What do you want to discuss?", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class FlagReason(models.TextChoices):
+    """What brings a case to supervision (DOMAIN.md "Supervision")."""
+
+    RISK = "risk", "Risk"
+    OVERDUE_REVIEW = "overdue_review", "Not reviewed in 28 days"
+    AWAITING_STEP = "awaiting_step", "New assessment awaiting a step decision"
+    NO_IMPROVEMENT = "no_improvement", "No reliable improvement after 4 treatment sessions"
+    DETERIORATION = "deterioration", "Reliable deterioration"
+    DNA = "dna", "Two DNAs in a row"
+    STEP_CHANGE = "step_change", "Proposed step change or discharge"
+    PWP_REQUEST = "pwp_request", "PWP asks for supervision"
+
+
+# Risk first, then the overdue review, then the clinical criteria.
+REASON_PRIORITY = {
+    FlagReason.RISK: 0,
+    FlagReason.OVERDUE_REVIEW: 1,
+    FlagReason.PWP_REQUEST: 2,
+    FlagReason.DETERIORATION: 2,
+    FlagReason.STEP_CHANGE: 2,
+    FlagReason.AWAITING_STEP: 2,
+    FlagReason.NO_IMPROVEMENT: 3,
+    FlagReason.DNA: 3,
+}
+
+
+class Decision(models.TextChoices):
+    """The decisions a supervisor records per case (DOMAIN.md "Supervision")."""
+
+    CONTINUE = "continue", "Continue"
+    CHANGE_INTERVENTION = "change_intervention", "Change intervention"
+    STEP_UP = "step_up", "Step up to step 3"
+    DISCHARGE = "discharge", "Step down or discharge"
+    SIGNPOST = "signpost", "Signpost or refer on"
+    RISK_ACTION = "risk_action", "Risk action"
+
+
+class SupervisionSession(models.Model):
+    """Case-management supervision: weekly, one hour, one to one."""
+
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    supervisee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_management_sessions"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    agenda = ArrayField(models.UUIDField(), default=list, blank=True, help_text="Referral ids, in order")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["supervisee", "started_at"])]
+
+    def __str__(self):
+        return f"Case-management supervision {timezone.localtime(self.started_at):%d/%m/%Y}"
+
+
+class CaseReview(models.Model):
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="case_reviews")
+    session = models.ForeignKey(
+        SupervisionSession, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    decisions = ArrayField(models.CharField(max_length=30, choices=Decision.choices))
+    notes = models.TextField(blank=True)
+    next_review_on = models.DateField()
+    risk_action = models.TextField(blank=True)
+    risk_action_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    risk_action_due = models.DateField(null=True, blank=True)
+    end_code = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        indexes = [models.Index(fields=["referral", "reviewed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(decisions=[]), name="review_has_a_decision"),
+        ]
+
+    def __str__(self):
+        return f"Review {timezone.localtime(self.reviewed_at):%d/%m/%Y}"
+
+
+class Flag(models.Model):
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="flags")
+    reason = models.CharField(max_length=20, choices=FlagReason.choices)
+    raised_at = models.DateTimeField(default=timezone.now)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.TextField(blank=True, help_text="The PWP's question, for a request")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_review = models.ForeignKey(
+        CaseReview, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_flags"
+    )
+
+    class Meta:
+        ordering = ["raised_at"]
+        constraints = [
+            # At most one open flag per case and reason: the sweep relies on it (ON CONFLICT).
+            models.UniqueConstraint(
+                fields=["referral", "reason"], condition=Q(resolved_at__isnull=True), name="flag_one_open_per_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_by_review__isnull=True) | Q(resolved_at__isnull=False),
+                name="flag_resolved_by_review_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["referral"], condition=Q(resolved_at__isnull=True), name="flag_open_idx")]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({'open' if self.resolved_at is None else 'resolved'})"
+
+
+class ClinicalSkillsSupervision(models.Model):
+    """Clinical-skills supervision: one hour a fortnight, individual or group; logged for compliance."""
+
+    FORMATS = [("individual", "Individual"), ("group", "Group")]
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="clinical_skills_sessions")
+    held_on = models.DateField()
+    format = models.CharField(max_length=10, choices=FORMATS)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    topics = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-held_on"]
+
+    def __str__(self):
+        return f"Clinical-skills supervision {self.held_on:%d/%m/%Y}"
+
+
+class Notification(models.Model):
+    """In-app notice; sent once per flag and recipient (the unique constraint holds it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["flag", "user"], name="notification_once_per_flag_user")]
+
+    def __str__(self):
+        return self.message

@@ -1,0 +1,264 @@
+"""The flag sweep (DOMAIN.md "Supervision"): set-based SQL that raises a flag
+for every open case that is due for case-management supervision, and resolves
+flags whose cause has gone.
+
+- Idempotent and safe under concurrency: every INSERT ends in
+  `ON CONFLICT (referral_id, reason) WHERE resolved_at IS NULL DO NOTHING`
+  against the partial unique index `flag_one_open_per_reason`, so two workers
+  (or beat firing twice) leave the same flags as one run.
+- 28 days are counted in local calendar days (Europe/London), so the clock
+  changes never move the boundary: a case last reviewed on 1 March is due on
+  30 March whatever the offset.
+- Clinical criteria only count evidence newer than the case's last review, so a
+  review that addresses a flag is not undone by the next sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
+
+from patients.codes import ReferralStatus
+from sessions import measures
+from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
+
+REVIEW_INTERVAL_DAYS = 28  # configurable: DOMAIN.md "every open case at least every four weeks"
+TREATMENT_SESSIONS_BEFORE_REVIEW = 4  # configurable: "no reliable improvement after 4 treatment sessions"
+OPEN_CASE_STATUSES = (ReferralStatus.ASSESSED, ReferralStatus.WAITING, ReferralStatus.IN_TREATMENT)
+
+_OPEN_CASE = """r.status IN %(open)s AND r.assigned_practitioner_id IS NOT NULL {only}"""
+_SINCE_REVIEW = "COALESCE(r.last_reviewed_at, '-infinity'::timestamptz)"
+_INSERT = "INSERT INTO supervision_flag (referral_id, reason, raised_at, detail) "
+_ON_CONFLICT = " ON CONFLICT (referral_id, reason) WHERE resolved_at IS NULL DO NOTHING RETURNING id"
+
+# First and last complete PHQ-9 and GAD-7 of each open case, for the change criteria.
+_SCORES = (
+    """
+WITH scores AS (
+    SELECT m.referral_id,
+           (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.instrument = 'PHQ9'))[1] AS phq_first,
+           (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = 'PHQ9'))[1] AS phq_last,
+           (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.instrument = 'GAD7'))[1] AS gad_first,
+           (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = 'GAD7'))[1] AS gad_last,
+           max(m.taken_at) AS last_at,
+           count(*) FILTER (WHERE m.instrument = 'PHQ9') AS phq_n,
+           count(*) FILTER (WHERE m.instrument = 'GAD7') AS gad_n
+    FROM therapy_sessions_measurescore m
+    JOIN patients_referral r ON r.id = m.referral_id
+    WHERE m.complete AND m.instrument IN ('PHQ9', 'GAD7') AND """
+    + _OPEN_CASE
+    + """
+    GROUP BY m.referral_id
+)"""
+)
+
+CRITERIA = {
+    "overdue_review": _INSERT
+    + """
+        SELECT r.id, 'overdue_review', %(now)s, '' FROM patients_referral r
+        WHERE """
+    + _OPEN_CASE
+    + """
+          AND COALESCE(r.last_reviewed_at, r.opened_at) IS NOT NULL
+          AND (%(now)s AT TIME ZONE %(tz)s)::date
+              - (COALESCE(r.last_reviewed_at, r.opened_at) AT TIME ZONE %(tz)s)::date > %(interval)s
+    """
+    + _ON_CONFLICT,
+    "risk": _INSERT
+    + """
+        SELECT r.id, 'risk', %(now)s, '' FROM patients_referral r
+        WHERE """
+    + _OPEN_CASE
+    + """
+          AND (EXISTS (SELECT 1 FROM therapy_sessions_riskassessment ra
+                       WHERE ra.referral_id = r.id AND ra.recorded_at > """
+    + _SINCE_REVIEW
+    + """
+                         AND (ra.level <> 'none' OR ra.trigger = 'phq9_item9'))
+               OR EXISTS (SELECT 1 FROM therapy_sessions_measurescore m
+                          WHERE m.referral_id = r.id AND m.instrument = 'PHQ9' AND m.items[9] > 0
+                            AND m.taken_at > """
+    + _SINCE_REVIEW
+    + """))
+    """
+    + _ON_CONFLICT,
+    "awaiting_step": _INSERT
+    + """
+        SELECT r.id, 'awaiting_step', %(now)s, '' FROM patients_referral r
+        WHERE """
+    + _OPEN_CASE
+    + """ AND r.status = 'assessed'
+    """
+    + _ON_CONFLICT,
+    "no_improvement": _SCORES
+    + """,
+    treatment AS (
+        SELECT s.referral_id, count(*) AS n, max(s.started_at) AS last_at
+        FROM therapy_sessions_therapysession s JOIN patients_referral r ON r.id = s.referral_id
+        WHERE s.attendance IN %(attended)s AND s.appointment_type IN %(treatment_types)s AND """
+    + _OPEN_CASE
+    + """
+        GROUP BY s.referral_id
+    )
+    """
+    + _INSERT
+    + """
+        SELECT r.id, 'no_improvement', %(now)s, '' FROM patients_referral r
+        JOIN treatment t ON t.referral_id = r.id JOIN scores sc ON sc.referral_id = r.id
+        WHERE t.n >= %(min_treatment)s AND t.last_at > """
+    + _SINCE_REVIEW
+    + """
+          AND (NOT ((sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)
+                    AND NOT (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s))
+               OR sc.phq_last >= %(phq_cut)s OR sc.gad_last >= %(gad_cut)s)
+    """
+    + _ON_CONFLICT,
+    "deterioration": _SCORES
+    + _INSERT
+    + """
+        SELECT r.id, 'deterioration', %(now)s, '' FROM patients_referral r JOIN scores sc ON sc.referral_id = r.id
+        WHERE sc.last_at > """
+    + _SINCE_REVIEW
+    + """ AND sc.phq_n >= 2 AND sc.gad_n >= 2
+          AND (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s)
+          AND NOT (sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)
+    """
+    + _ON_CONFLICT,
+    "dna": """
+    WITH recent AS (
+        SELECT s.referral_id, s.attendance, s.started_at,
+               row_number() OVER (PARTITION BY s.referral_id ORDER BY s.started_at DESC, s.id DESC) AS rn
+        FROM therapy_sessions_therapysession s JOIN patients_referral r ON r.id = s.referral_id
+        WHERE """
+    + _OPEN_CASE
+    + """
+    )
+    """
+    + _INSERT
+    + """
+        SELECT r.id, 'dna', %(now)s, '' FROM patients_referral r JOIN recent x ON x.referral_id = r.id AND x.rn <= 2
+        GROUP BY r.id, r.last_reviewed_at
+        HAVING count(*) = 2 AND bool_and(x.attendance = %(dna)s) AND max(x.started_at) > """
+    + _SINCE_REVIEW
+    + _ON_CONFLICT,
+    "step_change": _INSERT
+    + """
+        SELECT r.id, 'step_change', %(now)s, '' FROM patients_referral r
+        WHERE """
+    + _OPEN_CASE
+    + """
+          AND EXISTS (SELECT 1 FROM stepped_care_stepchange c WHERE c.referral_id = r.id AND c.status = 'proposed')
+    """
+    + _ON_CONFLICT,
+}
+
+RESOLVE = """
+    UPDATE supervision_flag f SET resolved_at = %(now)s
+    FROM patients_referral r
+    WHERE f.referral_id = r.id AND f.resolved_at IS NULL {only}
+      AND (r.status NOT IN %(open)s OR r.assigned_practitioner_id IS NULL
+           OR (f.reason = 'awaiting_step' AND r.status <> 'assessed')
+           OR (f.reason = 'step_change' AND NOT EXISTS (
+                SELECT 1 FROM stepped_care_stepchange c WHERE c.referral_id = r.id AND c.status = 'proposed')))
+    RETURNING f.id
+"""
+
+NOTIFY = """
+    INSERT INTO supervision_notification (user_id, flag_id, message, created_at)
+    SELECT sa.supervisor_id, f.id,
+           'New risk flag on a case held by ' || u.first_name || ' ' || u.last_name || '.', %(now)s
+    FROM supervision_flag f
+    JOIN patients_referral r ON r.id = f.referral_id
+    JOIN accounts_user u ON u.id = r.assigned_practitioner_id
+    JOIN accounts_supervisionassignment sa ON sa.supervisee_id = r.assigned_practitioner_id
+         AND sa.kind = 'case_management' AND sa.started <= (%(now)s AT TIME ZONE %(tz)s)::date
+         AND (sa.ended IS NULL OR sa.ended >= (%(now)s AT TIME ZONE %(tz)s)::date)
+    WHERE f.id = ANY(%(flag_ids)s)
+    ON CONFLICT (flag_id, user_id) DO NOTHING
+    RETURNING id
+"""
+
+
+@dataclass
+class SweepResult:
+    raised: dict[str, int] = field(default_factory=dict)
+    resolved: int = 0
+    notified: int = 0
+
+    @property
+    def raised_total(self) -> int:
+        return sum(self.raised.values())
+
+
+def _params(now: datetime, referral_ids) -> dict:
+    phq, gad = measures.INSTRUMENTS["PHQ9"], measures.INSTRUMENTS["GAD7"]
+    return {
+        "now": now,
+        "tz": settings.TIME_ZONE,
+        "open": tuple(str(s) for s in OPEN_CASE_STATUSES),
+        "interval": REVIEW_INTERVAL_DAYS,
+        "attended": tuple(ATTENDED),
+        "treatment_types": tuple(TREATMENT_APPOINTMENT_TYPES),
+        "min_treatment": TREATMENT_SESSIONS_BEFORE_REVIEW,
+        "phq_rc": phq.reliable_change,
+        "gad_rc": gad.reliable_change,
+        "phq_cut": phq.cutoff,
+        "gad_cut": gad.cutoff,
+        "dna": DID_NOT_ATTEND,
+        "ids": [str(i) for i in referral_ids] if referral_ids is not None else None,
+    }
+
+
+@transaction.atomic
+def sweep(*, now: datetime | None = None, referral_ids=None) -> SweepResult:
+    """Runs every criterion (for every open case, or just the given referrals)."""
+    params = _params(now or timezone.now(), referral_ids)
+    only = "AND r.id = ANY(%(ids)s::uuid[])" if referral_ids is not None else ""
+    result = SweepResult()
+    with connection.cursor() as cursor:
+        cursor.execute(RESOLVE.format(only=only), params)
+        result.resolved = cursor.rowcount
+        risk_ids = []
+        for reason, sql in CRITERIA.items():
+            cursor.execute(sql.format(only=only), params)
+            ids = [row[0] for row in cursor.fetchall()]
+            result.raised[reason] = len(ids)
+            if reason == "risk":
+                risk_ids = ids
+        if risk_ids:
+            cursor.execute(NOTIFY, {**params, "flag_ids": risk_ids})
+            notification_ids = [row[0] for row in cursor.fetchall()]
+            result.notified = len(notification_ids)
+            if notification_ids:
+                transaction.on_commit(lambda: email_notifications(notification_ids))
+    return result
+
+
+def email_notifications(notification_ids) -> int:
+    """Emails each notification once: claimed with an UPDATE before sending, so a
+    second call (a redelivered task) sends nothing. No patient detail in email."""
+    from .models import Notification
+
+    sent = 0
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=notification_ids, emailed_at__isnull=True)
+            .select_related("user")
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(emailed_at=timezone.now())
+    for notification in claimed:
+        if notification.user.email:
+            send_mail(
+                "Talking Therapies: a case needs supervision (risk)",
+                f"{notification.message}\nOpen your supervision dashboard to review it.",
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.user.email],
+            )
+            sent += 1
+    return sent

@@ -1,0 +1,18 @@
+"""Thin Celery tasks: ids only, never patient data (the broker stores arguments)."""
+
+from celery import shared_task
+
+from . import sweep
+
+
+@shared_task(name="supervision.flag_cases")
+def flag_cases() -> dict:
+    result = sweep.sweep()
+    return {"raised": result.raised_total, "resolved": result.resolved}
+
+
+@shared_task(name="supervision.flag_referral")
+def flag_referral(referral_id: str) -> dict:
+    """Raises the clinical flags of one case right after a session (risk at once)."""
+    result = sweep.sweep(referral_ids=[referral_id])
+    return {"raised": result.raised_total, "resolved": result.resolved}

@@ -1,0 +1,168 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from iapt.forms import apply_validation_error
+from patients.selectors import audit_list, referral_get_for_user
+from sessions.charts import measure_series
+from sessions.selectors import record_for_user
+
+from . import selectors, services
+from .forms import CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm
+from .models import Flag, FlagReason
+
+
+def _supervisor(request):
+    if request.user.role != Role.SUPERVISOR:
+        raise Http404
+
+
+def dashboard(request):
+    _supervisor(request)
+    supervisees = selectors.supervisees_of(request.user)
+    form = FlagFilterForm(request.GET or None, supervisees=supervisees)
+    filters = form.cleaned_data if form.is_valid() else {}
+    supervisee = filters.get("supervisee")
+    cases = list(
+        selectors.flagged_cases(
+            user=request.user, supervisee_id=supervisee.pk if supervisee else None, reason=filters.get("reason") or None
+        )
+    )
+    audit_list(user=request.user, object_type="flagged_case", rows=cases)
+    for case in cases:
+        case.reason_labels = [FlagReason(reason).label for reason in case.reasons]
+    return render(
+        request,
+        "supervision/dashboard.html",
+        {
+            "form": form,
+            "cases": cases,
+            "counts": selectors.counts_per_supervisee(user=request.user),
+        },
+    )
+
+
+@require_POST
+def session_start(request):
+    _supervisor(request)
+    supervisee = selectors.supervisees_of(request.user).filter(pk=request.POST.get("supervisee")).first()
+    if supervisee is None:
+        raise Http404
+    fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
+    session = services.supervision_session_start(
+        user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]
+    )
+    return redirect("supervision:session", session.pk)
+
+
+def session_detail(request, session_id):
+    _supervisor(request)
+    session = selectors.supervision_session_for_user(user=request.user, session_id=session_id)
+    cases = {c.pk: c for c in selectors.flagged_cases(user=request.user, supervisee_id=session.supervisee_id)}
+    reviewed = set(session.reviews.values_list("referral_id", flat=True))
+    agenda = [{"id": rid, "case": cases.get(rid), "reviewed": rid in reviewed} for rid in session.agenda]
+    later = [c for c in cases.values() if c.pk not in set(session.agenda)]
+    return render(request, "supervision/session.html", {"session": session, "agenda": agenda, "later": later})
+
+
+def case_review(request, referral_id, session_id=None):
+    _supervisor(request)
+    session = selectors.supervision_session_for_user(user=request.user, session_id=session_id) if session_id else None
+    referral = referral_get_for_user(user=request.user, referral_id=referral_id)
+    if referral.assigned_practitioner_id == request.user.pk:
+        raise Http404  # a supervisor's own caseload is reviewed by their own supervisor
+    form = CaseReviewForm(request.POST or None, service_id=referral.service_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_review_record(user=request.user, referral=referral, session=session, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Review recorded.")
+            if session:
+                next_id = next(
+                    (
+                        rid
+                        for rid in session.agenda
+                        if rid != referral.pk and not session.reviews.filter(referral_id=rid).exists()
+                    ),
+                    None,
+                )
+                if next_id:
+                    return redirect("supervision:session_case", session.pk, next_id)
+                return redirect("supervision:session", session.pk)
+            return redirect("supervision:dashboard")
+    record = record_for_user(user=request.user, referral=referral)
+    flags = list(Flag.objects.filter(referral=referral, resolved_at__isnull=True))
+    return render(
+        request,
+        "supervision/case_review.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "session": session,
+            "flags": flags,
+            "chart_series": measure_series(record["sessions"]),
+            **record,
+        },
+    )
+
+
+def clinical_skills(request):
+    _supervisor(request)
+    supervisees = selectors.supervisees_of(request.user)
+    form = ClinicalSkillsForm(request.POST or None, supervisees=supervisees)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.clinical_skills_log(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Clinical-skills supervision logged.")
+            return redirect("supervision:clinical_skills")
+    from .models import ClinicalSkillsSupervision
+
+    logs = ClinicalSkillsSupervision.objects.filter(supervisor=request.user).prefetch_related("attendees")[:20]
+    return render(request, "supervision/clinical_skills.html", {"form": form, "logs": logs})
+
+
+def compliance(request):
+    _supervisor(request)
+    return render(request, "supervision/compliance.html", {"rows": selectors.compliance(user=request.user)})
+
+
+def request_supervision(request, referral_id):
+    referral = referral_get_for_user(user=request.user, referral_id=referral_id)
+    if referral.assigned_practitioner_id != request.user.pk:
+        raise Http404
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_request(user=request.user, referral=referral, question=form.cleaned_data["question"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "The case will be brought to your next supervision.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        "sessions/simple_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            "title": "Bring this case to supervision",
+            "submit": "Ask for supervision",
+        },
+    )
+
+
+def notifications(request):
+    items = list(request.user.notifications.all()[:50])
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "supervision/notifications.html", {"items": items})
