@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from sessions.models import MeasureScore, RiskAssessment, TherapySession
@@ -46,7 +47,7 @@ def test_pwp_logs_a_session_by_keyboard_and_sees_the_new_point(page, login, pwp_
     pwp, referral = pwp_case
     login("pwp1")
     page.get_by_role("link", name="Exampleton, Robin").click()
-    assert page.locator("#measures-chart").get_attribute("data-points") == "2"  # PHQ-9 and GAD-7, one each
+    expect(page.locator("#measures-chart")).to_have_attribute("data-points", "2")  # PHQ-9 and GAD-7, one each
 
     page.get_by_role("link", name="Log a session").click()
     choose_items(page, "PHQ9", [1, 1, 1, 1, 1, 1, 1, 1, 0])
@@ -59,8 +60,7 @@ def test_pwp_logs_a_session_by_keyboard_and_sees_the_new_point(page, login, pwp_
     page.get_by_label("Notes").press("Tab")
     page.get_by_role("button", name="Save session").press("Enter")
 
-    page.wait_for_selector("#measures-chart")
-    assert page.locator("#measures-chart").get_attribute("data-points") == "4"
+    expect(page.locator("#measures-chart")).to_have_attribute("data-points", "4")
     last = MeasureScore.objects.filter(instrument="PHQ9").order_by("-taken_at").first()
     assert last.total == 8 and last.band.lower() == "mild"
 
