@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
+    path("", include("stepped_care.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
 ]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stepped_care"
+
+urlpatterns = [path("waiting-lists/", views.waiting_lists, name="waiting_lists")]
