@@ -13,7 +13,7 @@ def home(request):
         Role.PWP: "sessions:caseload",
         Role.HIT: "sessions:caseload",
         Role.SUPERVISOR: "sessions:caseload",
-        Role.SERVICE_MANAGER: "patients:referral_list",
+        Role.SERVICE_MANAGER: "reports:service_report",
         Role.REFERRAL_ADMIN: "patients:referral_list",
     }
     if role == Role.SYSTEM_ADMIN:

@@ -140,6 +140,13 @@ def run() -> int:
             start_new_session=True,
         ),
     ]
+    # The worker raises the supervision flags now rather than at beat's next hour.
+    subprocess.call(
+        [PY, "-m", "celery", "-A", "iapt", "call", "supervision.flag_cases"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+    )
     password = os.environ.get("DEMO_PASSWORD", "talking-therapies-demo")
     print(
         "\n  NHS Talking Therapies case management is running at http://127.0.0.1:8000/\n"

@@ -249,6 +249,9 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
     from sessions.demo import build as build_sessions
 
     build_sessions(result)
+    from reports.demo import grant_demo_permissions
+
+    grant_demo_permissions(users)
     from supervision.demo import build as build_supervision
 
     build_supervision(result)

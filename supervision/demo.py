@@ -1,6 +1,7 @@
 """Demo supervision history: reviews of most open cases (some recent, some more
 than 28 days ago so overdue flags appear, some never), weekly supervision
-sessions and clinical-skills logs; then the sweep raises the flags, as beat would."""
+sessions and clinical-skills logs. The running worker raises the flags (make run
+sends the flag job as it starts; beat repeats it hourly)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from accounts.models import SupervisionAssignment
 from patients.codes import OPEN_STATUSES
 
 from .models import CaseReview, ClinicalSkillsSupervision, Decision, SupervisionSession
-from .sweep import sweep
 
 
 def build(result: dict) -> None:
@@ -59,4 +59,3 @@ def build(result: dict) -> None:
                 topics="Behavioural activation skills practice (demo).",
             )
             log.attendees.add(assignment.supervisee)
-    sweep()

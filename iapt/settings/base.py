@@ -172,3 +172,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Reports and exports (reports/). The pseudonymisation key makes the NHS number's
+# keyed hash stable for a key: keep it secret, keep it the same across exports
+# that must be linked, and rotate it to unlink them. Production has no default.
+PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="development-only-pseudonymisation-key")
+# Export files are written here, never under a public media URL; in production a
+# volume shared by web and worker containers.
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+# Exports with more rows than this run as a Celery job with progress shown.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20000)
+CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports", "schedule": 60 * 60}

@@ -1,0 +1,326 @@
+"""The record-level outcome rows, as one SQL statement (DOMAIN.md "Outcomes").
+
+One row per referral of a service (or team) that was open at any time in a
+period: received on or before its last day and not ended before its first.
+The same SELECT feeds the report's aggregates, the CSV and XLSX exports, and
+the benchmark's `COPY (...) TO STDOUT`, so the national definitions are written
+once in SQL; tests hold them to the pure rules of reports/outcomes.py.
+
+How it works:
+- `ref` picks the referrals (an index range scan on service and received_on);
+- `contact` reads their care contacts once; `contact_summary` counts attended
+  treatment appointments (types 02/03/05, attendance 5/6) and DNAs with FILTER,
+  and takes the first and second treatment dates from an ordered array_agg;
+- `score` numbers each measure's complete scores from the first and from the
+  last with two window functions; `paired` keeps the first and last total;
+- the anxiety measure is the problem descriptor's ADSM when it has paired ADSM
+  scores, else GAD-7 (the national back-up rule);
+- thresholds and reliable change values are query parameters read from
+  sessions.measures.INSTRUMENTS, so a change of reference data flows through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+
+from patients.codes import ProblemDescriptor, ReferralStatus
+from sessions import measures
+from sessions.codes import ASSESSMENT_APPOINTMENT_TYPES, ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
+
+DEPRESSION_INSTRUMENT = "PHQ9"
+DEFAULT_ANXIETY_INSTRUMENT = "GAD7"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, int, date, decimal, bool
+    identifiable: bool = False  # selected only for an identifiable export
+    internal: bool = False  # used to build export cells, never written as is
+
+
+# The SELECT's columns, in order. exports.py maps them to cells.
+COLUMNS: tuple[Column, ...] = (
+    Column("referral_id", "text", internal=True),
+    Column("patient_id", "text", internal=True),
+    Column("nhs_number", "text", internal=True),
+    Column("given_name", "text", identifiable=True),
+    Column("family_name", "text", identifiable=True),
+    Column("date_of_birth", "date", internal=True),
+    Column("age_at_referral", "int"),
+    Column("sex", "text"),
+    Column("ethnicity", "text"),
+    Column("service_ods", "text"),
+    Column("team", "text"),
+    Column("source", "text"),
+    Column("problem_descriptor", "text"),
+    Column("status", "text"),
+    Column("current_step", "int"),
+    Column("received_on", "date"),
+    Column("assessed_on", "date"),
+    Column("first_treatment_on", "date"),
+    Column("second_treatment_on", "date"),
+    Column("ended_on", "date"),
+    Column("end_code", "text"),
+    Column("days_to_assessment", "int"),
+    Column("days_to_first_treatment", "int"),
+    Column("days_first_to_second_treatment", "int"),
+    Column("appointments", "int"),
+    Column("attended_contacts", "int"),
+    Column("treatment_sessions", "int"),
+    Column("dna_count", "int"),
+    Column("phq9_first", "decimal"),
+    Column("phq9_last", "decimal"),
+    Column("phq9_scores", "int"),
+    Column("anxiety_instrument", "text"),
+    Column("anxiety_first", "decimal"),
+    Column("anxiety_last", "decimal"),
+    Column("anxiety_scores", "int"),
+    Column("ended", "bool"),
+    Column("finished_treatment", "bool"),
+    Column("paired_scores", "bool"),
+    Column("at_caseness_start", "bool"),
+    Column("recovered", "bool"),
+    Column("reliable_improvement", "bool"),
+    Column("reliable_deterioration", "bool"),
+    Column("reliable_recovery", "bool"),
+)
+
+
+def column_names(*, identifiable: bool = False) -> list[str]:
+    return [c.name for c in COLUMNS if identifiable or not c.identifiable]
+
+
+def _instrument_params() -> tuple[str, str, dict]:
+    """VALUES lists, with their parameters, for the anxiety measure of every
+    problem descriptor that has an ADSM, and for the thresholds of every anxiety
+    measure; the depression measure's thresholds are scalar parameters."""
+    phq = measures.INSTRUMENTS[DEPRESSION_INSTRUMENT]
+    params: dict = {
+        "phq_cut": phq.cutoff,
+        "phq_inc": bool(phq.cutoff_inclusive),
+        "phq_rc": phq.reliable_change,
+    }
+    anxiety_codes = {DEFAULT_ANXIETY_INSTRUMENT}
+    descriptor_rows = []
+    for index, descriptor in enumerate(ProblemDescriptor.values):
+        code = measures.anxiety_instrument_for(descriptor) or DEFAULT_ANXIETY_INSTRUMENT
+        if code == DEFAULT_ANXIETY_INSTRUMENT:
+            continue
+        anxiety_codes.add(code)
+        params[f"d{index}"] = descriptor
+        params[f"d{index}_anx"] = code
+        descriptor_rows.append(f"(%(d{index})s::text, %(d{index}_anx)s::text)")
+    if not descriptor_rows:  # VALUES needs a row; this one matches no referral
+        descriptor_rows.append("(NULL::text, NULL::text)")
+    instrument_rows = []
+    for index, code in enumerate(sorted(anxiety_codes)):
+        instrument = measures.INSTRUMENTS[code]
+        params[f"i{index}"] = code
+        params[f"i{index}_cut"] = instrument.cutoff
+        params[f"i{index}_inc"] = bool(instrument.cutoff_inclusive)
+        params[f"i{index}_rc"] = instrument.reliable_change
+        instrument_rows.append(
+            f"(%(i{index})s::text, %(i{index}_cut)s::numeric, %(i{index}_inc)s::boolean, %(i{index}_rc)s::numeric)"
+        )
+    return ",\n    ".join(instrument_rows), ",\n        ".join(descriptor_rows), params
+
+
+def outcome_rows_sql(
+    *,
+    service_id: int,
+    date_from: date,
+    date_to: date,
+    team_id: int | None = None,
+    identifiable: bool = False,
+    ordered: bool = True,
+) -> tuple[str, dict]:
+    """The record-level SELECT and its named parameters (psycopg2 style).
+    Aggregates over it pass ordered=False to spare the sort."""
+    instrument_values, descriptor_values, params = _instrument_params()
+    params.update(
+        service_id=service_id,
+        date_from=date_from,
+        date_to=date_to,
+        tz=settings.TIME_ZONE,
+        attended=sorted(ATTENDED),
+        treatment=sorted(TREATMENT_APPOINTMENT_TYPES),
+        assessment=sorted(ASSESSMENT_APPOINTMENT_TYPES),
+        dna=DID_NOT_ATTEND,
+        ended=ReferralStatus.ENDED.value,
+        phq=DEPRESSION_INSTRUMENT,
+        gad=DEFAULT_ANXIETY_INSTRUMENT,
+    )
+    team_clause = ""
+    if team_id is not None:
+        params["team_id"] = team_id
+        team_clause = "AND r.team_id = %(team_id)s"
+    names = "p.given_name, p.family_name," if identifiable else ""
+    order = "ORDER BY r.received_on, r.id" if ordered else ""
+    sql = f"""
+WITH ref AS (
+    SELECT r.id, r.patient_id, r.team_id, r.source, r.received_on, r.problem_descriptor, r.status,
+           r.current_step, r.assessed_on, r.first_treatment_on, r.second_treatment_on, r.ended_on, r.end_code
+    FROM patients_referral r
+    WHERE r.service_id = %(service_id)s {team_clause}
+      AND r.received_on <= %(date_to)s
+      AND (r.ended_on IS NULL OR r.ended_on >= %(date_from)s)
+)
+SELECT r.id::text AS referral_id,
+       r.patient_id::text AS patient_id,
+       p.nhs_number,
+       {names}
+       p.date_of_birth,
+       date_part('year', age(r.received_on, p.date_of_birth))::int AS age_at_referral,
+       p.sex,
+       p.ethnicity,
+       sv.ods_code AS service_ods,
+       COALESCE(t.name, '') AS team,
+       r.source,
+       r.problem_descriptor,
+       r.status,
+       r.current_step,
+       r.received_on,
+       d.assessed_on,
+       d.first_treatment_on,
+       d.second_treatment_on,
+       r.ended_on,
+       r.end_code,
+       d.assessed_on - r.received_on AS days_to_assessment,
+       d.first_treatment_on - r.received_on AS days_to_first_treatment,
+       d.second_treatment_on - d.first_treatment_on AS days_first_to_second_treatment,
+       COALESCE(c.appointments, 0) AS appointments,
+       COALESCE(c.attended_contacts, 0) AS attended_contacts,
+       COALESCE(c.treatment_sessions, 0) AS treatment_sessions,
+       COALESCE(c.dna_count, 0) AS dna_count,
+       m.phq_first AS phq9_first,
+       m.phq_last AS phq9_last,
+       COALESCE(m.phq_scores, 0) AS phq9_scores,
+       a.code AS anxiety_instrument,
+       a.first AS anxiety_first,
+       a.last AS anxiety_last,
+       COALESCE(a.scores, 0) AS anxiety_scores,
+       g.ended,
+       -- Outcome flags belong to ended referrals; an open one has none yet.
+       CASE WHEN g.ended THEN g.finished END AS finished_treatment,
+       CASE WHEN g.ended THEN m.phq_scores >= 2 AND a.scores >= 2 END AS paired_scores,
+       CASE WHEN g.ended THEN o.caseness_start END AS at_caseness_start,
+       CASE WHEN g.ended THEN o.recovered END AS recovered,
+       CASE WHEN g.ended THEN o.improved END AS reliable_improvement,
+       CASE WHEN g.ended THEN o.deteriorated END AS reliable_deterioration,
+       CASE WHEN g.ended THEN o.recovered AND o.improved END AS reliable_recovery
+FROM ref r
+JOIN patients_patient p ON p.id = r.patient_id
+JOIN accounts_service sv ON sv.id = %(service_id)s
+LEFT JOIN accounts_team t ON t.id = r.team_id
+LEFT JOIN (VALUES
+    {descriptor_values}
+) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
+-- The referral's care contacts, read once through the (referral, started_at) index.
+CROSS JOIN LATERAL (
+    SELECT count(*) AS appointments,
+           count(*) FILTER (WHERE x.attended) AS attended_contacts,
+           count(*) FILTER (WHERE x.attended AND x.treatment) AS treatment_sessions,
+           count(*) FILTER (WHERE x.dna) AS dna_count,
+           min(x.day) FILTER (WHERE x.attended AND x.assessment) AS assessed_on,
+           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 1) AS first_treatment_on,
+           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 2) AS second_treatment_on
+    FROM (
+        SELECT (s.started_at AT TIME ZONE %(tz)s)::date AS day,
+               s.attendance = ANY(%(attended)s::text[]) AS attended,
+               s.appointment_type = ANY(%(treatment)s::text[]) AS treatment,
+               s.appointment_type = ANY(%(assessment)s::text[]) AS assessment,
+               s.attendance = %(dna)s AS dna,
+               row_number() OVER (
+                   PARTITION BY s.attendance = ANY(%(attended)s::text[])
+                                AND s.appointment_type = ANY(%(treatment)s::text[])
+                   ORDER BY s.started_at, s.id
+               ) AS treatment_n
+        FROM therapy_sessions_therapysession s
+        WHERE s.referral_id = r.id
+    ) x
+) c
+-- Each measure's complete scores numbered from the first and from the last
+-- (window functions over the (referral, instrument, taken_at) index): the
+-- paired scores are the first and the last.
+CROSS JOIN LATERAL (
+    SELECT max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_first = 1) AS phq_first,
+           max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_last = 1) AS phq_last,
+           count(*) FILTER (WHERE y.kind = 'phq') AS phq_scores,
+           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_first = 1) AS gad_first,
+           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_last = 1) AS gad_last,
+           count(*) FILTER (WHERE y.kind = 'gad') AS gad_scores,
+           max(y.instrument) FILTER (WHERE y.kind = 'adsm') AS adsm,
+           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_first = 1) AS adsm_first,
+           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_last = 1) AS adsm_last,
+           count(*) FILTER (WHERE y.kind = 'adsm') AS adsm_scores
+    FROM (
+        SELECT ms.instrument, ms.total,
+               CASE WHEN ms.instrument = %(phq)s THEN 'phq' WHEN ms.instrument = %(gad)s THEN 'gad' ELSE 'adsm' END
+                   AS kind,
+               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at, ms.id) AS from_first,
+               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at DESC, ms.id DESC) AS from_last
+        FROM therapy_sessions_measurescore ms
+        WHERE ms.referral_id = r.id
+          AND ms.complete AND ms.total IS NOT NULL
+          AND ms.instrument IN (%(phq)s, %(gad)s, da.instrument)
+    ) y
+) m
+-- Dates from the sessions (the truth); the referral's own dates only where no session holds one.
+CROSS JOIN LATERAL (
+    SELECT COALESCE(c.assessed_on, r.assessed_on) AS assessed_on,
+           COALESCE(c.first_treatment_on, r.first_treatment_on) AS first_treatment_on,
+           COALESCE(c.second_treatment_on, r.second_treatment_on) AS second_treatment_on
+) d
+-- The anxiety measure: the ADSM when it has paired scores, else GAD-7 (the national back-up rule).
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN m.adsm_scores >= 2 THEN m.adsm ELSE %(gad)s END AS code,
+           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_first ELSE m.gad_first END AS first,
+           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_last ELSE m.gad_last END AS last,
+           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_scores ELSE m.gad_scores END AS scores
+) a
+LEFT JOIN (VALUES
+    {instrument_values}
+) AS ai(code, cutoff, inclusive, rc) ON ai.code = a.code
+-- Caseness at the first and the last score, with each measure's own cut-off.
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN %(phq_inc)s::boolean THEN m.phq_first >= %(phq_cut)s::numeric
+                ELSE m.phq_first > %(phq_cut)s::numeric END AS phq_first,
+           CASE WHEN %(phq_inc)s::boolean THEN m.phq_last >= %(phq_cut)s::numeric
+                ELSE m.phq_last > %(phq_cut)s::numeric END AS phq_last,
+           CASE WHEN ai.inclusive THEN a.first >= ai.cutoff ELSE a.first > ai.cutoff END AS anx_first,
+           CASE WHEN ai.inclusive THEN a.last >= ai.cutoff ELSE a.last > ai.cutoff END AS anx_last,
+           m.phq_last - m.phq_first <= -(%(phq_rc)s::numeric) AS phq_fell,
+           m.phq_last - m.phq_first >= %(phq_rc)s::numeric AS phq_rose,
+           a.last - a.first <= -ai.rc AS anx_fell,
+           a.last - a.first >= ai.rc AS anx_rose
+) k
+-- Flags need a finished course (2 attended treatment appointments) and paired
+-- scores (a first and a last) on both measures.
+CROSS JOIN LATERAL (
+    SELECT r.status = %(ended)s AS ended,
+           c.treatment_sessions >= 2 AS finished,
+           c.treatment_sessions >= 2 AND m.phq_scores >= 2 AND a.scores >= 2 AS judged
+) g
+CROSS JOIN LATERAL (
+    SELECT g.judged AND COALESCE(k.phq_first OR k.anx_first, false) AS caseness_start,
+           g.judged AND COALESCE((k.phq_first OR k.anx_first) AND NOT k.phq_last AND NOT k.anx_last, false)
+               AS recovered,
+           g.judged AND COALESCE((k.phq_fell OR k.anx_fell) AND NOT (k.phq_rose OR k.anx_rose), false) AS improved,
+           g.judged AND COALESCE((k.phq_rose OR k.anx_rose) AND NOT (k.phq_fell OR k.anx_fell), false)
+               AS deteriorated
+) o
+{order}
+"""  # noqa: S608 - only fixed fragments are interpolated; every value is a parameter
+    return sql, params
+
+
+def copy_statement(raw_cursor, sql: str, params: dict) -> str:
+    """`COPY (the SELECT) TO STDOUT WITH CSV HEADER`, its parameters bound by the
+    driver (COPY takes none), for psycopg2's copy_expert: the benchmark's
+    baseline for the streamed export."""
+    bound = raw_cursor.mogrify(sql, params).decode()
+    return f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER true)"
