@@ -11,8 +11,10 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from accounts.models import Role, SupervisionAssignment, User
 from patients.codes import ReferralStatus
 from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
+from stepped_care.services import step_change_decide, step_change_propose
 
 from . import measures
 from .services import RiskInput, therapy_session_record
@@ -147,6 +149,8 @@ def _build_referral(referral, rng: random.Random, today) -> None:
             record(day, "02", attendance=attendance, week=week, item9=item9)
             day += timedelta(days=7 + rng.choice([0, 0, 0, 7]))
             week += 1
+        if not ended and kind != "improving" and referral.current_step == 2 and week > 5:
+            _step_up(referral, rng, on=min(day, today))
     if ended:
         referral.refresh_from_db()
         referral.status, referral.ended_on, referral.end_code = (
@@ -155,3 +159,22 @@ def _build_referral(referral, rng: random.Random, today) -> None:
             end_state[1],
         )
         referral.save(update_fields=["status", "ended_on", "end_code"])
+
+
+def _step_up(referral, rng: random.Random, *, on) -> None:
+    """Step 2 cases that do not improve after 4 treatment sessions are proposed
+    for step 3 (DOMAIN.md "Stepped care"); the supervisor has confirmed about half,
+    allocating a high-intensity therapist, and the rest await supervision."""
+    change = step_change_propose(
+        user=referral.assigned_practitioner,
+        referral=referral,
+        kind=StepChangeKind.STEP_UP,
+        to_step=3,
+        effective_on=on,
+        reason="No reliable improvement after 4 treatment sessions at step 2 (demo).",
+    )
+    assignment = SupervisionAssignment.objects.current().filter(supervisee=referral.assigned_practitioner).first()
+    if assignment is None or rng.random() < 0.5:
+        return
+    therapist = rng.choice(list(User.objects.filter(service=referral.service, role=Role.HIT, is_active=True)))
+    step_change_decide(user=assignment.supervisor, change=change, confirm=True, practitioner=therapist)
