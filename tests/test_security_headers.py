@@ -119,6 +119,7 @@ def main_pages(db):
         (supervisor, reverse("supervision:case_review", args=[referral.pk])),
         (manager, reverse("patients:referral_list")),
         (manager, reverse("patients:register")),
+        (manager, reverse("patients:search")),
         (manager, reverse("reports:service_report")),
         (manager, reverse("stepped_care:waiting_lists")),
         (manager, reverse("record_access", args=[referral.patient_id])),
