@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from .audit import client_ip_var, request_id_var
@@ -41,7 +42,11 @@ class IdleTimeoutMiddleware:
     """Ends a session left idle for SESSION_IDLE_TIMEOUT seconds (DSPT, ASVS 3.3.2):
     the next request logs the user out and sends them to log in again, back to
     the page they asked for. The last activity is written at most once a minute,
-    so a busy user does not cost a session write on every request."""
+    so a busy user does not cost a session write on every request.
+
+    Pages served to a logged-in user are marked never to be stored by the
+    browser or a proxy (ASVS 8.2.1), so a patient's record cannot be read back
+    from a shared computer's cache after the session ended."""
 
     KEY = "last_activity"  # also set at log in (accounts.signals)
     WRITE_EVERY = 60
@@ -60,6 +65,10 @@ class IdleTimeoutMiddleware:
                 return redirect_to_login(request.get_full_path())
             if last is None or now - last >= self.WRITE_EVERY:
                 request.session[self.KEY] = now
+            response = self.get_response(request)
+            if "Cache-Control" not in response:
+                add_never_cache_headers(response)
+            return response
         return self.get_response(request)
 
 

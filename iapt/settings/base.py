@@ -194,6 +194,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "Talking Therapies"
 ACCESS_LOG_PAGE_SIZE = 100
+# Records retention: overrides of accounts/retention.py's schedule, in years.
+RETENTION_YEARS = {k: int(v) for k, v in env.dict("RETENTION_YEARS", default={}).items()}
 # Content-Security-Policy (django-csp): only this site's own files; no inline
 # script or style, no plugins, no framing, forms post only here.
 CONTENT_SECURITY_POLICY = {

@@ -93,3 +93,9 @@ def test_a_wrong_old_password_changes_nothing(db):
     assert phone.get(reverse("sessions:caseload")).status_code == 200
     user.refresh_from_db()
     assert user.check_password("correct-horse-battery")
+
+
+def test_pages_of_a_logged_in_user_are_never_stored(client, db):
+    client.force_login(UserFactory())
+    response = client.get(reverse("sessions:caseload"))
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
