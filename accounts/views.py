@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -17,6 +18,9 @@ from . import selectors, services
 from .forms import TokenForm
 from .middleware import otp_exempt
 from .models import Role
+
+# Security events (two-factor failures); user ids and addresses only.
+security_log = logging.getLogger("accounts.security")
 
 
 def home(request):
@@ -52,6 +56,10 @@ def _next_url(request) -> str:
     return reverse("home")
 
 
+def _ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "-"
+
+
 @otp_exempt
 def two_factor_setup(request):
     """Enrols an authenticator app: shows the new secret (once, until confirmed)
@@ -65,6 +73,7 @@ def two_factor_setup(request):
             otp_login(request, device)
             messages.success(request, "Two-factor authentication is set up.")
             return redirect(_next_url(request))
+        security_log.warning("two-factor set-up code refused for user %s from %s", request.user.pk, _ip(request))
         form.add_error("token", "That code does not match. Check the time on your phone and try the current code.")
     return render(
         request,
@@ -83,6 +92,7 @@ def two_factor_verify(request):
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
+        security_log.warning("two-factor code refused for user %s from %s", request.user.pk, _ip(request))
         form.add_error("token", "That code is not valid, or too many codes were tried: wait and try the current one.")
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 

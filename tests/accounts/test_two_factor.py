@@ -8,8 +8,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
-from tests.factories import ReferralFactory, UserFactory
-from tests.factories import totp_code as code_for
+from tests.factories import ReferralFactory, UserFactory, totp_code
 
 
 @pytest.fixture
@@ -47,15 +46,15 @@ def test_unverified_pwp_cannot_reach_patient_pages_and_a_real_code_lets_them_thr
     setup = client.get(reverse("two_factor_setup"), {"next": patient_url})
     assert setup.status_code == 200 and "data:image/svg+xml" in setup.content.decode()
     device = TOTPDevice.objects.get(user=pwp, confirmed=False)
-    wrong = client.post(reverse("two_factor_setup"), {"token": "000000" if code_for(device) != "000000" else "111111"})
+    wrong = client.post(reverse("two_factor_setup"), {"token": "000000" if totp_code(device) != "000000" else "111111"})
     assert wrong.status_code == 200 and "does not match" in wrong.content.decode()
     assert client.get(patient_url).status_code == 302
     # a wrong code throttles the device: even the right code is refused at once
-    throttled = client.post(reverse("two_factor_setup"), {"token": code_for(device), "next": patient_url})
+    throttled = client.post(reverse("two_factor_setup"), {"token": totp_code(device), "next": patient_url})
     assert throttled.status_code == 200
     # ... and accepted once the throttle has passed (a wrong code costs 1 s, then 2, 4...)
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(seconds=5))
-    response = client.post(reverse("two_factor_setup"), {"token": code_for(device), "next": patient_url})
+    response = client.post(reverse("two_factor_setup"), {"token": totp_code(device), "next": patient_url})
     # then the device is confirmed and the patient page opens
     assert response.status_code == 302 and response["Location"] == patient_url
     device.refresh_from_db()
@@ -64,7 +63,7 @@ def test_unverified_pwp_cannot_reach_patient_pages_and_a_real_code_lets_them_thr
     assert client.get(record_url).status_code == 200
 
 
-def test_enrolled_user_is_asked_for_a_code_at_each_log_in(client, otp_on, pwp_with_patient):
+def test_enrolled_user_is_asked_for_a_code_at_each_log_in(client, otp_on, pwp_with_patient, caplog):
     pwp, referral = pwp_with_patient
     device = TOTPDevice.objects.create(user=pwp, name="phone", confirmed=True)
     client.force_login(pwp)
@@ -72,8 +71,13 @@ def test_enrolled_user_is_asked_for_a_code_at_each_log_in(client, otp_on, pwp_wi
     response = client.get(patient_url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor_verify"))
     assert client.post(reverse("two_factor_verify"), {"token": "12345x"}).status_code == 200
+    wrong = "000000" if totp_code(device) != "000000" else "111111"
+    assert client.post(reverse("two_factor_verify"), {"token": wrong}).status_code == 200
+    assert any(r.name == "accounts.security" and str(pwp.pk) in r.getMessage() for r in caplog.records)
     assert client.get(patient_url).status_code == 302
-    response = client.post(reverse("two_factor_verify"), {"token": code_for(device), "next": patient_url})
+    # the throttle a wrong code starts has passed
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(seconds=5))
+    response = client.post(reverse("two_factor_verify"), {"token": totp_code(device), "next": patient_url})
     assert response.status_code == 302 and response["Location"] == patient_url
     assert client.get(patient_url).status_code == 200
 
@@ -82,7 +86,7 @@ def test_verify_refuses_an_offsite_next(client, otp_on, pwp_with_patient):
     pwp, _ = pwp_with_patient
     device = TOTPDevice.objects.create(user=pwp, name="phone", confirmed=True)
     client.force_login(pwp)
-    response = client.post(reverse("two_factor_verify"), {"token": code_for(device), "next": "https://evil.example/"})
+    response = client.post(reverse("two_factor_verify"), {"token": totp_code(device), "next": "https://evil.example/"})
     assert response.status_code == 302 and response["Location"] == reverse("home")
 
 
