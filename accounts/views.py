@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,6 +54,12 @@ def _next_url(request) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("home")
+
+
+def alive(request):
+    """The page's activity ping (static/js/activity.js): the user is typing, so
+    the idle clock restarts (IdleTimeoutMiddleware did it on the way in)."""
+    return HttpResponse(status=204)
 
 
 def _ip(request) -> str:

@@ -99,3 +99,23 @@ def test_pages_of_a_logged_in_user_are_never_stored(client, db):
     client.force_login(UserFactory())
     response = client.get(reverse("sessions:caseload"))
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_the_activity_ping_restarts_the_idle_clock(client, db, settings):
+    settings.SESSION_IDLE_TIMEOUT = 15 * 60
+    client.force_login(UserFactory())
+    session = client.session
+    session["last_activity"] -= 14 * 60  # typing a long note for 14 minutes
+    session.save()
+    assert client.get(reverse("alive")).status_code == 204
+    assert client.session["last_activity"] > session["last_activity"] + 13 * 60
+
+
+def test_the_activity_ping_does_not_revive_an_idle_session(client, db, settings):
+    settings.SESSION_IDLE_TIMEOUT = 15 * 60
+    client.force_login(UserFactory())
+    session = client.session
+    session["last_activity"] -= 16 * 60
+    session.save()
+    assert client.get(reverse("alive")).status_code == 302
+    assert client.get(reverse("sessions:caseload")).status_code == 302

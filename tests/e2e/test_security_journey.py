@@ -62,3 +62,13 @@ def test_a_pwp_logs_in_with_a_totp_code_when_two_factor_is_required(page, login,
     expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
     expect(page.get_by_text("Otpton")).to_be_visible()
     assert TOTPDevice.objects.get(user=pwp).confirmed
+
+
+def test_typing_in_a_form_tells_the_server_the_user_is_active(page, login):
+    pwp = UserFactory(username="typing-pwp", role=Role.PWP)
+    referral = ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
+    login("typing-pwp")
+    page.goto(reverse("sessions:session_create", args=[referral.pk]))
+    with page.expect_request(lambda request: request.url.endswith(reverse("alive"))) as ping:
+        page.keyboard.press("Tab")
+    assert ping.value.response().status == 204
