@@ -90,7 +90,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # django-axes first: it refuses a locked-out user before any password is checked.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -3,6 +3,7 @@
 import logging
 
 from axes.models import AccessAttempt, AccessFailureLog
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -54,3 +55,10 @@ def test_a_success_before_the_limit_resets_the_count(client, db, settings):
     attempt(client, user.username, "wrong-password")
     attempt(client, user.username, "wrong-password")
     assert attempt(client, user.username, "correct-horse-battery").status_code == 302
+
+
+def test_in_process_log_in_without_a_request_still_checks_the_password(client, db):
+    user = UserFactory()
+    assert client.login(username=user.username, password="correct-horse-battery")
+    assert not Client().login(username=user.username, password="wrong-password")
+    assert not AccessAttempt.objects.exists()
