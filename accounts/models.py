@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -146,7 +147,11 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # "who read this record" finds the list pages that showed a patient (detail @> ...)
+            GinIndex(fields=["detail"], opclasses=["jsonb_path_ops"], name="accesslog_detail_gin"),
+        ]
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.username} {self.action} {self.object_type} {self.object_id}"
@@ -154,3 +159,16 @@ class AccessLog(models.Model):
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so that logging out or changing the
+    password can end the user's other sessions (ASVS 3.3.1, 3.3.3). The row
+    goes with its session (CASCADE), so clearsessions keeps this table clean."""
+
+    session = models.OneToOneField("sessions.Session", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} since {self.created_at:%d/%m/%Y %H:%M}"

@@ -1,9 +1,26 @@
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import redirect
+import logging
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+
+from . import selectors, services
+from .forms import TokenForm
+from .middleware import otp_exempt
 from .models import Role
+
+# Security events (two-factor failures); user ids and addresses only.
+security_log = logging.getLogger("accounts.security")
 
 
 def home(request):
@@ -30,3 +47,78 @@ def health(request):
     except Exception:  # noqa: BLE001 - any database failure means not ready
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("home")
+
+
+def alive(request):
+    """The page's activity ping (static/js/activity.js): the user is typing, so
+    the idle clock restarts (IdleTimeoutMiddleware did it on the way in)."""
+    return HttpResponse(status=204)
+
+
+def _ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "-"
+
+
+@otp_exempt
+def two_factor_setup(request):
+    """Enrols an authenticator app: shows the new secret (once, until confirmed)
+    and confirms it with a code the app generates."""
+    if user_has_device(request.user, confirmed=True):
+        return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': _next_url(request)})}")
+    device = services.user_totp_device_pending(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.user_totp_device_confirm(device=device, token=form.cleaned_data["token"]):
+            otp_login(request, device)
+            messages.success(request, "Two-factor authentication is set up.")
+            return redirect(_next_url(request))
+        security_log.warning("two-factor set-up code refused for user %s from %s", request.user.pk, _ip(request))
+        form.add_error("token", "That code does not match. Check the time on your phone and try the current code.")
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {"form": form, "next": _next_url(request), **services.totp_enrolment_details(device=device)},
+    )
+
+
+@otp_exempt
+def two_factor_verify(request):
+    if not user_has_device(request.user, confirmed=True):
+        return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': _next_url(request)})}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        security_log.warning("two-factor code refused for user %s from %s", request.user.pk, _ip(request))
+        form.add_error("token", "That code is not valid, or too many codes were tried: wait and try the current one.")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, which keeps this session; every other session
+    of the user ends (ASVS 3.3.3)."""
+
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_session_register(user=self.request.user, session=self.request.session)
+        services.user_sessions_end(user=self.request.user, keep_session_key=self.request.session.session_key)
+        messages.success(self.request, "Your password was changed; your other sessions were logged out.")
+        return response
+
+
+def record_access(request, patient_id):
+    """Who read this patient's record: for a service manager of the patient's service."""
+    entries = selectors.record_access_for_manager(user=request.user, patient_id=patient_id)
+    page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/record_access.html", {"page": page, "patient_id": patient_id})

@@ -137,3 +137,16 @@ class ReferralFilterForm(forms.Form):
         self.fields["practitioner"].queryset = User.objects.filter(
             service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True
         ).order_by("last_name", "first_name")
+
+
+class PatientSearchForm(forms.Form):
+    """Find a patient by NHS number or family name. Posted, never in a query
+    string: a URL lands in browser history, proxy and server logs."""
+
+    q = forms.CharField(label="NHS number or family name", max_length=100, strip=True)
+
+    def clean_q(self):
+        value = self.cleaned_data["q"]
+        if "\x00" in value:
+            raise forms.ValidationError("Enter an NHS number or a family name.")
+        return value

@@ -7,6 +7,7 @@ from django.http import Http404
 from accounts.audit import audit_record, audit_view
 from accounts.models import AccessAction, User
 
+from . import nhs_number
 from .models import Patient, Referral
 
 
@@ -67,3 +68,28 @@ def audit_list(*, user: User, object_type: str, rows) -> None:
         audit_record(
             user=user, action=AccessAction.LIST, object_type=object_type, detail={"patient_ids": ids, "count": len(ids)}
         )
+
+
+SEARCH_LIMIT = 50
+
+
+def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
+    """Patients the user may see whose NHS number is the query (spaces allowed)
+    or whose family name is it (any case). The search is audited with what it
+    found, never with what was typed: the term is itself an identifier."""
+    number = nhs_number.normalise(query)
+    qs = Patient.objects.visible_to(user)
+    if number.isascii() and number.isdigit():
+        by = "nhs_number"
+        qs = qs.filter(nhs_number=number)
+    else:
+        by = "name"
+        qs = qs.filter(family_name__iexact=query.strip())
+    patients = list(qs.order_by("family_name", "given_name", "pk")[:SEARCH_LIMIT])
+    audit_record(
+        user=user,
+        action=AccessAction.SEARCH,
+        object_type="patient",
+        detail={"by": by, "count": len(patients), "patient_ids": [str(p.pk) for p in patients]},
+    )
+    return patients

@@ -7,5 +7,6 @@ app_name = "patients"
 urlpatterns = [
     path("referrals/", views.referral_list, name="referral_list"),
     path("referrals/register/", views.register, name="register"),
+    path("patients/search/", views.patient_search, name="search"),
     path("patients/<uuid:patient_id>/", views.patient_detail, name="detail"),
 ]

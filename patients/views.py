@@ -7,7 +7,7 @@ from accounts.models import Role
 from iapt.forms import apply_validation_error
 
 from . import selectors, services
-from .forms import ReferralFilterForm, RegistrationForm
+from .forms import PatientSearchForm, ReferralFilterForm, RegistrationForm
 
 PAGE_SIZE = 50
 
@@ -28,8 +28,19 @@ def referral_list(request):
             "page": page,
             "query": query.urlencode(),
             "can_register": request.user.role in services.REGISTRATION_ROLES,
+            "search_form": PatientSearchForm(),
         },
     )
+
+
+def patient_search(request):
+    """Search by NHS number or name: the term comes in a POST body only, and the
+    results are rendered, not redirected to, so it never reaches a URL."""
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
+    patients = None
+    if request.method == "POST" and form.is_valid():
+        patients = selectors.patient_search_for_user(user=request.user, query=form.cleaned_data["q"])
+    return render(request, "patients/search.html", {"form": form, "patients": patients})
 
 
 def register(request):

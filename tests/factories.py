@@ -105,3 +105,10 @@ def gad7(total: int) -> list[int]:
         remaining -= items[i]
     assert remaining == 0, "total out of range for GAD-7"
     return items
+
+
+def totp_code(device) -> str:
+    """The code a TOTP device's authenticator app shows now."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"

@@ -14,3 +14,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="test-pseudonymisation-key")
+# Two-factor is off for the suite; tests/accounts/test_two_factor.py turns it on.
+OTP_REQUIRED = False

@@ -37,13 +37,26 @@ def browser():
         browser.close()
 
 
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations():
+    """Chromium's console reports of what the Content-Security-Policy blocked."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    page.on("console", lambda message: is_csp_violation(message.text) and csp_violations.append(message.text))
     yield page
     context.close()
+    # Every browser journey doubles as a CSP check: nothing on its pages was blocked.
+    assert csp_violations == [], f"the Content-Security-Policy blocked: {csp_violations}"
 
 
 @pytest.fixture
