@@ -8,4 +8,6 @@ urlpatterns = [
     path("referrals/", views.referral_list, name="referral_list"),
     path("referrals/register/", views.register, name="register"),
     path("patients/<uuid:patient_id>/", views.patient_detail, name="detail"),
+    path("patients/<uuid:patient_id>/edit/", views.patient_edit, name="edit"),
+    path("referrals/<uuid:referral_id>/edit/", views.referral_edit, name="referral_edit"),
 ]
