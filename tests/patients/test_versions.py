@@ -94,3 +94,29 @@ def test_a_stale_referral_form_is_refused(world, client):
     assert "typed by the second editor" in response.content.decode()
     referral.refresh_from_db()
     assert referral.reason_notes == "first editor" and referral.problem_descriptor == "F32"
+
+
+@pytest.mark.parametrize(
+    "field,value", [("given_name", "Ro\x00bin"), ("family_name", "x" * 5000), ("date_of_birth", "2999-01-01")]
+)
+def test_hostile_input_on_the_patient_form_is_a_field_error_and_writes_nothing(world, client, field, value):
+    patient = Patient.objects.get(pk=world.referral.patient_id)
+    form = {
+        "version": patient.version,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex": patient.sex,
+        "ethnicity": patient.ethnicity,
+        field: value,
+    }
+    client.force_login(world.users["admin"])
+    response = client.post(f"/patients/{patient.pk}/edit/", form)
+    assert response.status_code == 200
+    assert response.context["form"].errors.get(field)
+    after = Patient.objects.get(pk=patient.pk)
+    assert (after.version, after.given_name, after.family_name) == (
+        patient.version,
+        patient.given_name,
+        patient.family_name,
+    )
