@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", account_views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/api-tokens/", account_views.api_tokens, name="api_tokens"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),

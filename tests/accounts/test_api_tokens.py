@@ -49,3 +49,26 @@ def test_the_admin_revokes_tokens(client):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert api.get("/api/v1/referrals/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_page_shows_a_new_token_once_and_revokes_it(client):
+    user = UserFactory(role=Role.SERVICE_MANAGER)
+    client.force_login(user)
+    issued = client.post("/account/api-tokens/", {"name": "Analytics"})
+    assert issued.status_code == 200 and issued["Cache-Control"] == "no-store"
+    secret = issued.context["secret"]
+    assert secret and secret in issued.content.decode()
+    token = ApiToken.objects.get(user=user)
+    assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
+    # shown once: the next view of the page does not hold it
+    assert secret not in client.get("/account/api-tokens/").content.decode()
+    # another user cannot revoke it
+    other = UserFactory(role=Role.PWP)
+    client.force_login(other)
+    assert client.post("/account/api-tokens/", {"revoke": token.pk}).status_code == 404
+    assert client.post("/account/api-tokens/", {"revoke": "not-a-number"}).status_code == 404
+    client.force_login(user)
+    client.post("/account/api-tokens/", {"revoke": token.pk})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
