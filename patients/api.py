@@ -198,11 +198,10 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 
 class ReferralUpdateSerializer(ReferralSerializer):
-    version = serializers.IntegerField(min_value=0, required=False, help_text="The version you read (or If-Match).")
+    """A referral's editable details; its patient never changes."""
 
-    class Meta(ReferralSerializer.Meta):
-        read_only_fields = [*ReferralSerializer.Meta.read_only_fields, "patient"]
-        read_only_fields.remove("version")
+    patient = serializers.PrimaryKeyRelatedField(read_only=True)
+    version = serializers.IntegerField(min_value=0, required=False, help_text="The version you read (or If-Match).")
 
 
 class AllocationSerializer(serializers.Serializer):
