@@ -140,7 +140,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     notes = serializers.CharField(source="reason_notes", required=False, allow_blank=True, max_length=10000)
     problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=ReferralSource.choices)
-    assigned_practitioner = serializers.PrimaryKeyRelatedField(read_only=True)
+    assigned_practitioner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     end_code = serializers.ChoiceField(choices=EndCode.choices, allow_blank=True, read_only=True)
 
     class Meta:

@@ -133,3 +133,74 @@ def _fuzz(operation, mode, examples, headers, known, calls):
         calls["n"] += 1
 
     run()
+
+
+def test_valid_writes_succeed_and_their_answers_conform_to_the_schema(world, wsgi_keeps_the_test_connection):
+    """Random data rarely makes a valid session or review, so each write is also
+    sent once with a valid body: it must succeed, and its 2xx answer must match
+    the schema like every other answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from patients import nhs_number
+    from tests.factories import gad7, phq9
+
+    schema = _schema()
+    today = timezone.localdate()
+    referral, patient = str(world.referral.pk), str(world.referral.patient_id)
+    tokens = {role: token_client(world.users[role])._credentials["HTTP_AUTHORIZATION"] for role in world.users}
+    created = {}
+
+    def send(role, method, path, *, body=None, path_parameters=None, query=None, expect):
+        kwargs = {"body": body, "media_type": "application/json"} if body is not None else {}
+        case = schema[path][method].Case(path_parameters=path_parameters, query=query, **kwargs)
+        response = case.call_and_validate(headers={"Authorization": tokens[role]}, checks=CHECKS)
+        assert response.status_code == expect, (method, path, response.text[:300])
+        return response.json()
+
+    send("own_supervisor", "POST", "/api/v1/step-changes/{id}/decide/", path_parameters={"id": world.step_change.pk},
+         body={"confirm": False, "note": "Continue at step 2."}, expect=200)  # fmt: skip
+    send("own_pwp", "POST", "/api/v1/sessions/", expect=201, body={
+        "referral": referral,
+        "started_at": (timezone.now() - timedelta(days=2)).isoformat(),
+        "appointment_type": "02", "attendance": "5", "medium": "11", "duration_minutes": 30,
+        "interventions": ["ba", "gsh"],
+        "notes": "Reviewed the activity diary.",
+        "measures": [{"instrument": "PHQ9", "items": phq9(9, item9=1)}, {"instrument": "GAD7", "items": gad7(6)}],
+        "risk": {"risk_to_self": "low", "risk_to_others": "none", "risk_from_others": "none", "level": "low",
+                 "plan": "Safety plan reviewed."},
+    })  # fmt: skip
+    send("own_pwp", "POST", "/api/v1/risk-events/", expect=201, body={
+        "referral": referral, "risk_to_self": "medium", "risk_to_others": "none", "risk_from_others": "none",
+        "level": "medium", "plan": "Crisis numbers given.",
+    })  # fmt: skip
+    send("own_pwp", "POST", "/api/v1/flags/", expect=201, body={"referral": referral, "question": "Step up?"})
+    send("own_pwp", "POST", "/api/v1/step-changes/", expect=201, body={
+        "referral": referral, "kind": "step_up", "to_step": 3, "reason": "No reliable improvement.",
+        "effective_on": today.isoformat(),
+    })  # fmt: skip
+    send("own_supervisor", "POST", "/api/v1/reviews/", expect=201, body={
+        "referral": referral, "decisions": ["continue"], "next_review_on": (today + timedelta(days=7)).isoformat(),
+    })  # fmt: skip
+    version = send("own_pwp", "GET", "/api/v1/referrals/{id}/", path_parameters={"id": referral}, expect=200)["version"]
+    send("own_pwp", "PATCH", "/api/v1/referrals/{id}/", path_parameters={"id": referral}, expect=200,
+         body={"notes": "Prefers video.", "version": version})  # fmt: skip
+    version = send("admin", "GET", "/api/v1/patients/{id}/", path_parameters={"id": patient}, expect=200)["version"]
+    send("admin", "PATCH", "/api/v1/patients/{id}/", path_parameters={"id": patient}, expect=200,
+         body={"phone": "01632 960777", "version": version})  # fmt: skip
+    import random
+
+    created["patient"] = send("manager", "POST", "/api/v1/patients/", expect=201, body={
+        "nhs_number": nhs_number.generate(random.Random(11)), "given_name": "Valid", "family_name": "Example",
+        "date_of_birth": "1990-02-03", "sex": "2", "contact_preferences": ["telephone"],
+    })["id"]  # fmt: skip
+    created["referral"] = send("manager", "POST", "/api/v1/referrals/", expect=201, body={
+        "patient": created["patient"], "source": "self", "received_on": today.isoformat(), "problem_descriptor": "F411",
+    })["id"]  # fmt: skip
+    send("manager", "POST", "/api/v1/referrals/{id}/allocate/", path_parameters={"id": created["referral"]},
+         body={"practitioner": world.users["own_pwp"].pk, "step": 2}, expect=200)  # fmt: skip
+    send("manager", "POST", "/api/v1/exports/", expect=201,
+         body={"date_from": "2026-01-01", "date_to": "2026-06-30", "format": "xlsx"})  # fmt: skip
+    send("manager", "GET", "/api/v1/reports/service/", query={"date_from": "2026-01-01", "date_to": "2026-06-30"},
+         expect=200)  # fmt: skip
