@@ -120,3 +120,43 @@ def test_hostile_input_on_the_patient_form_is_a_field_error_and_writes_nothing(w
         patient.given_name,
         patient.family_name,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_from_one_version_let_exactly_one_through():
+    import threading
+
+    from django.db import connection
+
+    # given two editors who read the same version
+    service = ServiceFactory()
+    editors = [UserFactory(service=service, role=Role.SERVICE_MANAGER, band=8) for _ in range(2)]
+    referral = ReferralFactory(patient__service=service)
+    patient = Patient.objects.get(pk=referral.patient_id)
+    read = patient.version
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def save(user, phone):
+        barrier.wait()
+        try:
+            services.patient_update(user=user, patient=Patient.objects.get(pk=patient.pk), version=read, phone=phone)
+            outcomes.append(("saved", phone))
+        except VersionConflict:
+            outcomes.append(("refused", phone))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=save, args=(editors[0], "01632 960001")),
+        threading.Thread(target=save, args=(editors[1], "01632 960002")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then one save went through whole and the other was refused
+    assert sorted(kind for kind, _ in outcomes) == ["refused", "saved"]
+    saved_phone = next(phone for kind, phone in outcomes if kind == "saved")
+    patient.refresh_from_db()
+    assert patient.phone == saved_phone and patient.version == read + 1
