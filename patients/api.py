@@ -3,7 +3,6 @@ selectors for reads and the services for every write."""
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -312,6 +311,3 @@ class ReferralViewSet(
         serializer.is_valid(raise_exception=True)
         referral = services.referral_allocate(user=request.user, referral=referral, **serializer.validated_data)
         return _referral_response(referral)
-
-
-__all__ = ["PatientViewSet", "ReferralViewSet", "timezone"]
