@@ -172,3 +172,28 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} since {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A user's token for the REST API. Only the SHA-256 digest of the secret is
+    stored; the secret is shown once, when issued. Revoking keeps the row (who
+    had a token, and when it stopped working, stay on record)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the integration's name")
+    prefix = models.CharField(max_length=12, help_text="The first characters of the secret, to tell tokens apart")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,15 +1,22 @@
-"""Writes about accounts: the sessions a user holds and their authenticators."""
+"""Writes about accounts: the sessions a user holds, their authenticators, and
+API tokens (issued per user, stored hashed, shown once)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
 
 import segno
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User, UserSession
+from .models import ApiToken, User, UserSession
+
+TOKEN_PREFIX = "iapt_"  # noqa: S105 - a visible marker, not a secret
 
 
 @transaction.atomic
@@ -62,3 +69,30 @@ def totp_enrolment_details(*, device: TOTPDevice) -> dict:
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=4),
     }
+
+
+def api_token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the secret, which is never
+    stored and cannot be shown again. The token acts as the user: the same
+    access policy, the same audit."""
+    if not user.is_active:
+        raise ValidationError("Tokens are issued only to active users.")
+    if not name.strip():
+        raise ValidationError({"name": "Say what the token is for."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip()[:100], prefix=secret[: len(TOKEN_PREFIX) + 6], digest=api_token_digest(secret)
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token

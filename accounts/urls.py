@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("account/alive/", views.alive, name="alive"),
+    path("account/api-tokens/", views.api_tokens, name="api_tokens"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("patients/<uuid:patient_id>/access-log/", views.record_access, name="record_access"),
 ]

@@ -5,10 +5,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
@@ -17,7 +18,7 @@ from django_otp import match_token, user_has_device
 from . import selectors, services
 from .forms import TokenForm
 from .middleware import otp_exempt
-from .models import Role
+from .models import ApiToken, Role
 
 # Security events (two-factor failures); user ids and addresses only.
 security_log = logging.getLogger("accounts.security")
@@ -122,3 +123,29 @@ def record_access(request, patient_id):
     entries = selectors.record_access_for_manager(user=request.user, patient_id=patient_id)
     page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/record_access.html", {"page": page, "patient_id": patient_id})
+
+
+def api_tokens(request):
+    """The user's own API tokens: issue one (its secret shown on this response
+    only, never stored) or revoke one."""
+    secret, error = None, None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            raw = request.POST.get("revoke", "").strip()
+            if not raw.isdigit() or len(raw) > 18:
+                raise Http404
+            token = get_object_or_404(ApiToken, pk=int(raw), user=request.user)
+            services.api_token_revoke(token=token)
+        else:
+            name = request.POST.get("name", "")
+            if "\x00" in name or len(name) > 100:
+                error = "Give a name of up to 100 characters."
+            else:
+                try:
+                    _, secret = services.api_token_issue(user=request.user, name=name)
+                except ValidationError as exc:
+                    error = " ".join(exc.messages)
+    tokens = ApiToken.objects.filter(user=request.user)
+    response = render(request, "accounts/api_tokens.html", {"tokens": tokens, "secret": secret, "error": error})
+    response["Cache-Control"] = "no-store"  # the secret must not sit in a cache
+    return response

@@ -3,6 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from iapt.api_urls import not_found as api_not_found
+
+handler404 = api_not_found
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -15,4 +18,5 @@ urlpatterns = [
     path("", include("stepped_care.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("iapt.api_urls")),
 ]

@@ -150,3 +150,104 @@ class PatientSearchForm(forms.Form):
         if "\x00" in value:
             raise forms.ValidationError("Enter an NHS number or a family name.")
         return value
+
+
+class PatientEditForm(forms.ModelForm):
+    """A patient's details; `version` carries what the editor read, so a save
+    made on a stale page is refused (patients/services.py patient_update)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    contact_preferences = forms.MultipleChoiceField(
+        choices=ContactPreference.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Patient
+        fields = sorted(
+            [
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "gender_identity",
+                "ethnicity",
+                "phone",
+                "email",
+                "address",
+                "postcode",
+                "contact_preferences",
+                "consent_to_contact",
+                "consent_to_leave_messages",
+                "gp_practice_code",
+                "gp_practice_name",
+            ]
+        )
+        widgets = {"date_of_birth": DateInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+        for name in ("given_name", "family_name", "gender_identity", "address", "gp_practice_name"):
+            self.fields[name].validators.append(_no_nul_validator)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "version",
+            Row(Column("given_name"), Column("family_name")),
+            Row(Column("date_of_birth"), Column("sex"), Column("gender_identity"), Column("ethnicity")),
+            Row(Column("phone"), Column("email")),
+            Row(Column("address"), Column("postcode")),
+            "contact_preferences",
+            Row(Column("consent_to_contact"), Column("consent_to_leave_messages")),
+            Row(Column("gp_practice_code"), Column("gp_practice_name")),
+            Submit("submit", "Save details"),
+        )
+
+    def _post_clean(self):
+        # The service validates the model and writes it; the form does not
+        # write into the instance (so a refused save leaves it as it was).
+        pass
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ReferralEditForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
+    received_on = forms.DateField(widget=DateInput, label="Referral received")
+    problem_descriptor = forms.ChoiceField(
+        choices=[("", "Not yet known")] + list(ProblemDescriptor.choices), required=False
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
+
+    def __init__(self, *args, referral, **kwargs):
+        initial = {
+            "version": referral.version,
+            "source": referral.source,
+            "received_on": referral.received_on,
+            "problem_descriptor": referral.problem_descriptor,
+            "team": referral.team_id,
+            "notes": referral.reason_notes,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(service_id=referral.service_id)
+        self.fields["notes"].validators.append(_no_nul_validator)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "version",
+            Row(Column("source"), Column("received_on")),
+            Row(Column("problem_descriptor"), Column("team")),
+            "notes",
+            Submit("submit", "Save referral"),
+        )
+
+    def changes(self) -> dict:
+        return {
+            name: self.cleaned_data[name] for name in ("source", "received_on", "problem_descriptor", "team", "notes")
+        }
+
+
+def _no_nul_validator(value):
+    if value and "\x00" in value:
+        raise forms.ValidationError("Remove the null characters from this text.")

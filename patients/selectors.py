@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from accounts.audit import audit_record, audit_view
-from accounts.models import AccessAction, User
+from accounts.models import AccessAction, Role, User
 
 from . import nhs_number
 from .models import Patient, Referral
@@ -93,3 +93,32 @@ def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
         detail={"by": by, "count": len(patients), "patient_ids": [str(p.pk) for p in patients]},
     )
     return patients
+
+
+# Clinical records that hang off a referral (sessions, risk, step changes,
+# flags, reviews): the referral's access policy, and referral administrators
+# (who see no clinical notes) see none of them.
+
+CLINICAL_READ_ROLES = frozenset({Role.PWP, Role.HIT, Role.SUPERVISOR, Role.SERVICE_MANAGER})
+
+
+def clinical_records_for_user(*, user: User, model):
+    from django.db.models import F
+
+    from .querysets import referral_access_q
+
+    if getattr(user, "role", None) not in CLINICAL_READ_ROLES:
+        return model.objects.none()
+    return model.objects.filter(referral_access_q(user, prefix="referral__")).annotate(
+        patient_id=F("referral__patient_id")
+    )
+
+
+def clinical_record_get_for_user(*, user: User, model, pk):
+    """404 outside the relationship; the read is audited."""
+    try:
+        obj = clinical_records_for_user(user=user, model=model).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found") from exc
+    audit_view(user=user, obj=obj, patient_id=obj.patient_id)
+    return obj

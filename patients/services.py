@@ -120,7 +120,13 @@ def patient_and_referral_register(*, user: User, patient_data: dict, referral_da
 
 @transaction.atomic
 def referral_allocate(*, user: User, referral: Referral, practitioner: User, step: int) -> Referral:
-    """Puts a referral on a practitioner's caseload at a step."""
+    """Puts a referral on a practitioner's caseload at a step: referral
+    administrators, service managers and supervisors allocate."""
+    if user.role not in REGISTRATION_ROLES | {Role.SUPERVISOR} or user.service_id != referral.service_id:
+        raise ValidationError("Only referral administrators, service managers and supervisors allocate referrals.")
+    if step not in (1, 2, 3):
+        raise ValidationError({"step": "Choose step 1, 2 or 3."})
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if practitioner.role not in (Role.PWP, Role.HIT, Role.SUPERVISOR):
         raise ValidationError({"practitioner": "Allocate to a practitioner."})
     if practitioner.service_id != referral.service_id:
@@ -141,4 +147,140 @@ def referral_allocate(*, user: User, referral: Referral, practitioner: User, ste
         patient_id=referral.patient_id,
         detail={"change": "allocate"},
     )
+    return referral
+
+
+# Edits: compare-and-swap on the version the editor read (iapt/concurrency.py),
+# the same check for the web forms and the API.
+
+EDITING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.PWP, Role.HIT, Role.SUPERVISOR})
+PATIENT_EDITABLE = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "gender_identity",
+        "ethnicity",
+        "phone",
+        "email",
+        "address",
+        "postcode",
+        "contact_preferences",
+        "consent_to_contact",
+        "consent_to_leave_messages",
+        "gp_practice_code",
+        "gp_practice_name",
+    }
+)
+REFERRAL_EDITABLE = frozenset({"source", "received_on", "problem_descriptor", "team", "notes"})
+
+
+def _check_can_edit(user: User) -> None:
+    """The selector has already checked the relationship (404 outside it); of
+    those inside it, everyone but the system administrator edits these details."""
+    if user.role not in EDITING_ROLES:
+        raise ValidationError("Your role does not edit patient or referral details.")
+
+
+def _unknown_fields(changes: dict, allowed: frozenset) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+
+
+@transaction.atomic
+def patient_update(*, user: User, patient: Patient, version: int, **changes) -> Patient:
+    """Edits a patient's details if nobody saved them since `version` was read;
+    VersionConflict (nothing written) otherwise."""
+    from iapt.concurrency import compare_and_swap
+
+    _check_can_edit(user)
+    _unknown_fields(changes, PATIENT_EDITABLE)
+    for name in ("given_name", "family_name"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    candidate = Patient(**{f.attname: getattr(patient, f.attname) for f in Patient._meta.concrete_fields})
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    errors = {}
+    if candidate.date_of_birth and candidate.date_of_birth > timezone.localdate():
+        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    try:
+        candidate.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    compare_and_swap(
+        model=Patient,
+        pk=patient.pk,
+        version=version,
+        changes={name: getattr(candidate, name) for name in changes},
+        label="patient's details",
+    )
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"fields": sorted(changes)},
+    )
+    patient.refresh_from_db()
+    return patient
+
+
+@transaction.atomic
+def referral_update(*, user: User, referral: Referral, version: int, **changes) -> Referral:
+    """Edits a referral's details (source, received date, problem descriptor,
+    team, notes) if nobody saved it since `version` was read. An ended referral
+    is read-only; the received date stays on or before the first contact."""
+    from iapt.concurrency import compare_and_swap
+
+    from .codes import ProblemDescriptor, ReferralSource
+
+    _check_can_edit(user)
+    _unknown_fields(changes, REFERRAL_EDITABLE)
+    errors: dict[str, str] = {}
+    if not referral.is_open:
+        raise ValidationError("This referral has ended; its record is read-only except for a recorded amendment.")
+    if "source" in changes and changes["source"] not in ReferralSource.values:
+        errors["source"] = "Choose a referral source."
+    if changes.get("problem_descriptor") and changes["problem_descriptor"] not in ProblemDescriptor.values:
+        errors["problem_descriptor"] = "Choose a problem descriptor."
+    if "received_on" in changes:
+        received_on = changes["received_on"]
+        first_contact = referral.sessions.order_by("started_at").values_list("started_at", flat=True).first()
+        if received_on is None:
+            errors["received_on"] = "Give the date the referral was received."
+        elif received_on > timezone.localdate():
+            errors["received_on"] = "The referral date cannot be in the future."
+        elif first_contact and received_on > timezone.localtime(first_contact).date():
+            errors["received_on"] = "The referral date cannot be after its first recorded contact."
+        elif age_error := age_at_referral_error(date_of_birth=referral.patient.date_of_birth, received_on=received_on):
+            errors["received_on"] = age_error
+    team = changes.get("team")
+    if team is not None and team.service_id != referral.service_id:
+        errors["team"] = "Choose a team of this referral's service."
+    if "notes" in changes and len(changes["notes"] or "") > 10000:
+        errors["notes"] = "Keep the notes under 10,000 characters."
+    if errors:
+        raise ValidationError(errors)
+    values = dict(changes)
+    if "notes" in values:
+        values["reason_notes"] = values.pop("notes") or ""
+    if "problem_descriptor" in values:
+        values["problem_descriptor"] = values["problem_descriptor"] or ""
+    compare_and_swap(model=Referral, pk=referral.pk, version=version, changes=values, label="referral")
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="referral",
+        object_id=referral.pk,
+        patient_id=referral.patient_id,
+        detail={"fields": sorted(changes)},
+    )
+    referral.refresh_from_db()
     return referral

@@ -4,10 +4,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from accounts.models import Role
+from iapt.concurrency import VersionConflict
 from iapt.forms import apply_validation_error
 
 from . import selectors, services
-from .forms import PatientSearchForm, ReferralFilterForm, RegistrationForm
+from .forms import PatientEditForm, PatientSearchForm, ReferralEditForm, ReferralFilterForm, RegistrationForm
 
 PAGE_SIZE = 50
 
@@ -66,5 +67,59 @@ def patient_detail(request, patient_id):
     return render(
         request,
         "patients/patient_detail.html",
-        {"patient": patient, "referrals": referrals, "show_clinical": request.user.role != Role.REFERRAL_ADMIN},
+        {
+            "patient": patient,
+            "referrals": referrals,
+            "show_clinical": request.user.role != Role.REFERRAL_ADMIN,
+            "can_edit": request.user.role in services.EDITING_ROLES,
+        },
     )
+
+
+def _conflict(request, form, exc: VersionConflict, current_version: int | None) -> None:
+    """A stale save: say so, keep what was typed, and carry the current version
+    so a deliberate second save (after checking) goes through."""
+    form.add_error(None, exc.message)
+    data = form.data.copy()
+    data["version"] = str(current_version if current_version is not None else "")
+    form.data = data
+
+
+def patient_edit(request, patient_id):
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    if request.user.role not in services.EDITING_ROLES:
+        raise PermissionDenied
+    form = PatientEditForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(
+                user=request.user, patient=patient, version=form.cleaned_data["version"], **form.changes()
+            )
+        except VersionConflict as exc:
+            _conflict(request, form, exc, exc.current)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:detail", patient.pk)
+    return render(request, "patients/edit.html", {"form": form, "patient": patient, "title": "Edit patient details"})
+
+
+def referral_edit(request, referral_id):
+    referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    if request.user.role not in services.EDITING_ROLES:
+        raise PermissionDenied
+    form = ReferralEditForm(request.POST or None, referral=referral)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_update(
+                user=request.user, referral=referral, version=form.cleaned_data["version"], **form.changes()
+            )
+        except VersionConflict as exc:
+            _conflict(request, form, exc, exc.current)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Referral saved.")
+            return redirect("patients:detail", referral.patient_id)
+    return render(request, "patients/edit.html", {"form": form, "patient": referral.patient, "title": "Edit referral"})

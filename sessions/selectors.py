@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.db.models import Count, DateTimeField, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.audit import audit_view
+from accounts.models import Role, User
 from patients.models import Referral
 
 from .codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
@@ -137,3 +139,48 @@ def record_for_user(*, user: User, referral: Referral) -> dict:
 
     steps = list(StepChange.objects.filter(referral=referral).select_related("proposed_by", "decided_by"))
     return {"sessions": sessions, "risks": risks, "step_changes": steps}
+
+
+# Single sessions and risk events, and lists of them, for the API. Referral
+# administrators (and system administrators) see no clinical content: empty
+# lists and 404s, as on the pages.
+
+CLINICAL_READ_ROLES = frozenset({Role.PWP, Role.HIT, Role.SUPERVISOR, Role.SERVICE_MANAGER})
+
+
+def therapy_sessions_for_user(*, user: User):
+    if getattr(user, "role", None) not in CLINICAL_READ_ROLES:
+        return TherapySession.objects.none()
+    return (
+        TherapySession.objects.visible_to(user)
+        .annotate(patient_id=F("referral__patient_id"))
+        .prefetch_related("measures")
+    )
+
+
+def therapy_session_get_for_user(*, user: User, session_id) -> TherapySession:
+    try:
+        session = therapy_sessions_for_user(user=user).get(pk=session_id)
+    except (TherapySession.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such session") from exc
+    audit_view(user=user, obj=session, patient_id=session.patient_id)
+    return session
+
+
+def risk_events_for_user(*, user: User):
+    if getattr(user, "role", None) not in CLINICAL_READ_ROLES:
+        return RiskAssessment.objects.none()
+    from patients.querysets import referral_access_q
+
+    return RiskAssessment.objects.filter(referral_access_q(user, prefix="referral__")).annotate(
+        patient_id=F("referral__patient_id")
+    )
+
+
+def risk_event_get_for_user(*, user: User, risk_id) -> RiskAssessment:
+    try:
+        risk = risk_events_for_user(user=user).get(pk=risk_id)
+    except (RiskAssessment.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such risk event") from exc
+    audit_view(user=user, obj=risk, patient_id=risk.patient_id)
+    return risk

@@ -62,6 +62,7 @@ def _validate_session(
     duration_minutes: int | None,
     measure_items: dict,
     interventions,
+    notes: str = "",
 ) -> dict:
     errors: dict[str, list[str]] = {}
 
@@ -74,6 +75,8 @@ def _validate_session(
         add("started_at", "A session cannot be recorded in the future.")
     elif timezone.localtime(started_at).date() < referral.received_on:
         add("started_at", "A session cannot be before the referral was received.")
+    if "\x00" in (notes or ""):
+        add("notes", "Remove the control characters from this text.")
     if appointment_type not in APPOINTMENT_TYPES:
         add("appointment_type", "Choose a national appointment type.")
     if attendance not in ATTENDANCE:
@@ -140,6 +143,7 @@ def therapy_session_record(
         duration_minutes=duration_minutes,
         measure_items=measure_items,
         interventions=interventions,
+        notes=notes,
     )
     item9 = "PHQ9" in scores and scores["PHQ9"][1].item9_risk
     if (item9 or risk_recorded) and risk is None:
@@ -210,6 +214,9 @@ def _validate_risk(risk: RiskInput) -> None:
             errors[field] = "Choose a level."
     if not risk.plan.strip():
         errors["plan"] = "Write the safety plan and actions agreed."
+    for field in ("plan", "actions"):
+        if "\x00" in (getattr(risk, field) or ""):
+            errors[field] = "Remove the control characters from this text."
     if errors:
         raise ValidationError(errors)
 

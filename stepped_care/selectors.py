@@ -46,3 +46,19 @@ def waiting_lists_for_user(*, user: User) -> list[WaitingList]:
         key = (referral.current_step, referral.team.name if referral.team else "No team")
         lists.setdefault(key, WaitingList(step=key[0], team=key[1])).rows.append(referral)
     return list(lists.values())
+
+
+def step_changes_for_user(*, user: User):
+    from patients.selectors import clinical_records_for_user
+
+    from .models import StepChange
+
+    return clinical_records_for_user(user=user, model=StepChange)
+
+
+def step_change_get_for_user(*, user: User, change_id):
+    from patients.selectors import clinical_record_get_for_user
+
+    from .models import StepChange
+
+    return clinical_record_get_for_user(user=user, model=StepChange, pk=change_id)

@@ -113,3 +113,31 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
             }
         )
     return out
+
+
+def flags_for_user(*, user: User):
+    from patients.selectors import clinical_records_for_user
+
+    return clinical_records_for_user(user=user, model=Flag)
+
+
+def flag_get_for_user(*, user: User, flag_id) -> Flag:
+    from patients.selectors import clinical_record_get_for_user
+
+    return clinical_record_get_for_user(user=user, model=Flag, pk=flag_id)
+
+
+def case_reviews_for_user(*, user: User):
+    from patients.selectors import clinical_records_for_user
+
+    from .models import CaseReview
+
+    return clinical_records_for_user(user=user, model=CaseReview)
+
+
+def case_review_get_for_user(*, user: User, review_id):
+    from patients.selectors import clinical_record_get_for_user
+
+    from .models import CaseReview
+
+    return clinical_record_get_for_user(user=user, model=CaseReview, pk=review_id)

@@ -40,7 +40,7 @@ $$ LANGUAGE plpgsql;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_access_log_append_only'),
+        ('accounts', '0003_api_token'),
         ('sessions', '0001_initial'),
     ]
 

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "patients",
     "sessions.apps.TherapySessionsConfig",
@@ -237,3 +240,50 @@ EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
 # Exports with more rows than this run as a Celery job with progress shown.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20000)
 CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports", "schedule": 60 * 60}
+
+# The REST API (docs/decisions/004-rest-api.md): tokens for integrations, the
+# browser session (with CSRF) for pages; JSON only; lists paginated.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["iapt.api.BoundedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "iapt.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["iapt.api.QueryFilterBackend", "rest_framework.filters.OrderingFilter"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "iapt.api.exception_handler",
+    "PAGE_SIZE": 25,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NHS Talking Therapies case management API",
+    "DESCRIPTION": (
+        "The clinical record over HTTP: patients, referrals, sessions with their measures, risk, "
+        "step changes, supervision flags and reviews, report figures and export jobs. The same access "
+        "policy as the pages (404 outside the relationship), every read audited. Authenticate with "
+        "`Authorization: Bearer <token>` (issued with `manage.py api_token_issue`) or the browser session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "patients.codes.ReferralStatus",
+        "StepChangeStatusEnum": "stepped_care.models.StepChangeStatus",
+        "ExportStatusEnum": "reports.models.ExportStatus",
+        "RiskLevelEnum": "sessions.api.RISK_LEVEL_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "iapt.api.add_error_responses",
+    ],
+    # Swagger UI from the drf-spectacular-sidecar wheel, served as our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -207,3 +207,28 @@ def test_under_18_is_worked_out_from_the_date_of_birth(case):
             medium="01",
         )
     assert "override_reason" in exc.value.message_dict
+
+
+def test_nul_characters_are_refused_by_the_service_itself(db):
+    # The rule lives in the service, so the form and the API both have it.
+    from sessions.services import risk_event_record
+
+    pwp = UserFactory(role=Role.PWP)
+    referral = ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
+    with pytest.raises(ValidationError) as session_error:
+        therapy_session_record(
+            user=pwp,
+            referral=referral,
+            started_at=timezone.now() - timedelta(hours=1),
+            appointment_type="02",
+            attendance="5",
+            medium="02",
+            notes="a\x00b",
+            enqueue_followup=False,
+        )
+    assert "notes" in session_error.value.message_dict
+    risk = RiskInput(risk_to_self="low", risk_to_others="none", risk_from_others="none", level="low", plan="p\x00")
+    with pytest.raises(ValidationError) as risk_error:
+        risk_event_record(user=pwp, referral=referral, risk=risk)
+    assert "plan" in risk_error.value.message_dict
+    assert not TherapySession.objects.filter(referral=referral).exists()

@@ -1,0 +1,51 @@
+"""API authentication: `Authorization: Bearer <token>` for integrations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from .models import ApiToken
+from .services import api_token_digest
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)  # one write every few minutes, not one per request
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].decode(errors="replace").lower() != self.keyword.lower():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the header as: Authorization: Bearer <token>.")
+        secret = header[1].decode(errors="replace")
+        try:
+            token = ApiToken.objects.select_related("user").get(digest=api_token_digest(secret))
+        except ApiToken.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed("Unknown or revoked token.") from exc
+        if token.revoked_at is not None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Unknown or revoked token.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.api.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A per-user token from `manage.py api_token_issue`; revoke it in the admin.",
+        }

@@ -1,0 +1,313 @@
+"""Patients and referrals over the API: thin serializers (shape only), the
+selectors for reads and the services for every write."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Role, Team, User
+from iapt.api import etag, expected_version
+from iapt.api_views import RecordViewSetMixin
+
+from . import selectors, services
+from .codes import ContactPreference, EndCode, ProblemDescriptor, ReferralSource, ReferralStatus
+from .models import Patient, Referral
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The ETag you read, e.g. "3" (or send the field version). A stale one answers 409.',
+)
+PATIENT_DETAIL_FIELDS = [
+    "gender_identity",
+    "ethnicity",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "contact_preferences",
+    "consent_to_contact",
+    "consent_to_leave_messages",
+    "gp_practice_code",
+    "gp_practice_name",
+]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    contact_preferences = serializers.ListField(
+        child=serializers.ChoiceField(choices=ContactPreference.choices), required=False, max_length=4
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            *PATIENT_DETAIL_FIELDS,
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "version", "created_at", "updated_at"]
+        # The NHS number's check is the service's rule (patients/services.py), not the serializer's.
+        extra_kwargs = {"nhs_number": {"validators": [], "max_length": 14}}
+
+
+class PatientUpdateSerializer(PatientSerializer):
+    version = serializers.IntegerField(
+        min_value=0, required=False, help_text="The version you read (or send If-Match)."
+    )
+
+    class Meta(PatientSerializer.Meta):
+        read_only_fields = ["id", "nhs_number", "created_at", "updated_at"]
+
+
+def _patient_response(patient, *, status_code=status.HTTP_200_OK):
+    response = Response(PatientSerializer(patient).data, status=status_code)
+    response["ETag"] = etag(patient.version)
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Patients you have a relationship with"),
+    retrieve=extend_schema(summary="One patient (audited)"),
+    create=extend_schema(summary="Register a patient (referral administrators and service managers)"),
+    partial_update=extend_schema(
+        summary="Edit a patient's details", parameters=[IF_MATCH], request=PatientUpdateSerializer
+    ),
+)
+class PatientViewSet(
+    RecordViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PatientSerializer
+    audit_object_type = "patient"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
+    ordering = ["family_name", "given_name", "id"]
+
+    def get_queryset(self):
+        return Patient.objects.visible_to(self.request.user)
+
+    def get_for_user(self, *, user, pk):
+        return selectors.patient_get_for_user(user=user, patient_id=pk)
+
+    def get_serializer_class(self):
+        return PatientUpdateSerializer if self.action == "partial_update" else PatientSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = PatientSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = services.patient_register(
+            user=request.user,
+            nhs_number=data.pop("nhs_number"),
+            given_name=data.pop("given_name"),
+            family_name=data.pop("family_name"),
+            date_of_birth=data.pop("date_of_birth"),
+            sex=data.pop("sex"),
+            **data,
+        )
+        return _patient_response(patient, status_code=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        patient = self.get_object()
+        serializer = PatientUpdateSerializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        version = expected_version(request)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        patient = services.patient_update(user=request.user, patient=patient, version=version, **changes)
+        return _patient_response(patient)
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), required=False, allow_null=True)
+    notes = serializers.CharField(source="reason_notes", required=False, allow_blank=True, max_length=10000)
+    problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False, allow_blank=True)
+    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    assigned_practitioner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    end_code = serializers.ChoiceField(choices=EndCode.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "patient",
+            "service",
+            "team",
+            "source",
+            "received_on",
+            "problem_descriptor",
+            "status",
+            "current_step",
+            "assigned_practitioner",
+            "assessed_on",
+            "first_treatment_on",
+            "second_treatment_on",
+            "last_contact_on",
+            "last_reviewed_at",
+            "ended_on",
+            "end_code",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "service",
+            "status",
+            "current_step",
+            "assessed_on",
+            "first_treatment_on",
+            "second_treatment_on",
+            "last_contact_on",
+            "last_reviewed_at",
+            "ended_on",
+            "end_code",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # Registration staff reach every patient of their service (one just
+            # registered has no referral yet); everyone else their relationship's.
+            if user.role in services.REGISTRATION_ROLES:
+                self.fields["patient"].queryset = Patient.objects.filter(service_id=user.service_id)
+            else:
+                self.fields["patient"].queryset = Patient.objects.visible_to(user)
+            self.fields["team"].queryset = Team.objects.filter(service_id=user.service_id)
+
+
+class ReferralUpdateSerializer(ReferralSerializer):
+    """A referral's editable details; its patient never changes."""
+
+    patient = serializers.PrimaryKeyRelatedField(read_only=True)
+    version = serializers.IntegerField(min_value=0, required=False, help_text="The version you read (or If-Match).")
+
+
+class AllocationSerializer(serializers.Serializer):
+    practitioner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    step = serializers.IntegerField(min_value=1, max_value=3)
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["practitioner"].queryset = User.objects.filter(
+                service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True
+            )
+
+
+class ReferralFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+    step = serializers.IntegerField(min_value=1, max_value=3, required=False)
+    problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False)
+    source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
+    patient = serializers.UUIDField(required=False)
+    received_from = serializers.DateField(required=False)
+    received_to = serializers.DateField(required=False)
+
+
+def _referral_response(referral, *, status_code=status.HTTP_200_OK):
+    response = Response(ReferralSerializer(referral).data, status=status_code)
+    response["ETag"] = etag(referral.version)
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Referrals you have a relationship with"),
+    retrieve=extend_schema(summary="One referral (audited)"),
+    create=extend_schema(summary="Register a referral for a patient"),
+    partial_update=extend_schema(
+        summary="Edit a referral's details", parameters=[IF_MATCH], request=ReferralUpdateSerializer
+    ),
+)
+class ReferralViewSet(
+    RecordViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReferralSerializer
+    audit_object_type = "referral"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_serializer_class = ReferralFilterSerializer
+    filter_lookups = {
+        "step": "current_step",
+        "patient": "patient_id",
+        "received_from": "received_on__gte",
+        "received_to": "received_on__lte",
+    }
+    ordering_fields = ["received_on", "created_at", "status"]
+    ordering = ["-received_on", "id"]
+
+    def get_queryset(self):
+        return Referral.objects.visible_to(self.request.user)
+
+    def get_for_user(self, *, user, pk):
+        return selectors.referral_get_for_user(user=user, referral_id=pk)
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return ReferralUpdateSerializer
+        if self.action == "allocate":
+            return AllocationSerializer
+        return ReferralSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = ReferralSerializer(data=request.data, user=request.user)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        referral = services.referral_register(
+            user=request.user,
+            patient=data["patient"],
+            source=data["source"],
+            received_on=data["received_on"],
+            problem_descriptor=data.get("problem_descriptor", ""),
+            team=data.get("team"),
+            notes=data.get("reason_notes", ""),
+        )
+        return _referral_response(referral, status_code=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        referral = self.get_object()
+        serializer = ReferralUpdateSerializer(referral, data=request.data, partial=True, user=request.user)
+        serializer.is_valid(raise_exception=True)
+        version = expected_version(request)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        if "reason_notes" in changes:
+            changes["notes"] = changes.pop("reason_notes")
+        referral = services.referral_update(user=request.user, referral=referral, version=version, **changes)
+        return _referral_response(referral)
+
+    @extend_schema(
+        summary="Allocate a referral to a practitioner's caseload at a step",
+        request=AllocationSerializer,
+        responses={200: ReferralSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def allocate(self, request, pk=None):
+        referral = self.get_object()
+        serializer = AllocationSerializer(data=request.data, user=request.user)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_allocate(user=request.user, referral=referral, **serializer.validated_data)
+        return _referral_response(referral)

@@ -1,0 +1,255 @@
+"""Sessions with their measures, and risk events, over the API. Items go in;
+totals, bands and caseness come out, computed by the server (sessions/measures.py)
+through the same service as the session form."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from iapt.api_views import ReadCreateViewSet
+from patients.models import Referral
+from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
+
+from . import measures, selectors, services
+from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS
+from .models import MeasureScore, RiskAssessment, TherapySession
+
+RISK_LEVEL_CHOICES = list(RISK_LEVELS.items())
+INTERVENTIONS = sorted({code for code, _ in STEP2_INTERVENTIONS} | {code for code, _ in STEP3_INTERVENTIONS})
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Up to 100 printable characters, unique per request. A retry with the same key creates no second "
+        "session: it answers with the first response."
+    ),
+)
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class VisibleReferralField(serializers.PrimaryKeyRelatedField):
+    """A referral the requesting user has a relationship with (anything else is
+    'does not exist': no enumeration)."""
+
+    def get_queryset(self):
+        return Referral.objects.visible_to(self.context["request"].user)
+
+
+class MeasureInSerializer(serializers.Serializer):
+    instrument = serializers.ChoiceField(choices=sorted(measures.INSTRUMENTS))
+    items = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True, min_value=-1000, max_value=1000),
+        max_length=50,
+        help_text="Item answers in order; null for an unanswered item (the measure is then incomplete).",
+    )
+
+
+class MeasureOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeasureScore
+        fields = ["instrument", "items", "total", "band", "caseness", "complete", "reference_version"]
+        read_only_fields = fields
+
+
+class RiskInSerializer(serializers.Serializer):
+    risk_to_self = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    risk_to_others = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    risk_from_others = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    level = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    plan = serializers.CharField(max_length=10000)
+    actions = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+
+
+class TherapySessionSerializer(serializers.ModelSerializer):
+    referral = VisibleReferralField()
+    appointment_type = serializers.ChoiceField(choices=list(APPOINTMENT_TYPES.items()))
+    attendance = serializers.ChoiceField(choices=list(ATTENDANCE.items()))
+    medium = serializers.ChoiceField(choices=list(CONSULTATION_MEDIUM.items()))
+    duration_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False, allow_null=True)
+    interventions = serializers.ListField(child=serializers.ChoiceField(choices=INTERVENTIONS), required=False)
+    notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    risk_recorded = serializers.BooleanField(required=False, default=False)
+    measures = MeasureInSerializer(many=True, required=False, write_only=True)
+    risk = RiskInSerializer(required=False, write_only=True, allow_null=True)
+    scores = MeasureOutSerializer(source="measures", many=True, read_only=True)
+
+    class Meta:
+        model = TherapySession
+        fields = [
+            "id",
+            "referral",
+            "practitioner",
+            "started_at",
+            "appointment_type",
+            "attendance",
+            "medium",
+            "duration_minutes",
+            "interventions",
+            "notes",
+            "step",
+            "risk_recorded",
+            "measures",
+            "risk",
+            "scores",
+            "created_at",
+        ]
+        read_only_fields = ["id", "practitioner", "step", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sessions on the referrals you have a clinical relationship with"),
+    retrieve=extend_schema(summary="One session with its scored measures (audited)"),
+    create=extend_schema(
+        summary="Record a session with its measures (items in; totals, bands and caseness out)",
+        parameters=[IDEMPOTENCY_KEY],
+    ),
+)
+class TherapySessionViewSet(ReadCreateViewSet):
+    serializer_class = TherapySessionSerializer
+    audit_object_type = "therapysession"
+    filter_serializer_class = type(
+        "TherapySessionFilterSerializer",
+        (serializers.Serializer,),
+        {
+            "referral": serializers.UUIDField(required=False),
+            "started_from": serializers.DateTimeField(required=False),
+            "started_to": serializers.DateTimeField(required=False),
+        },
+    )
+    filter_lookups = {
+        "referral": "referral_id",
+        "started_from": "started_at__gte",
+        "started_to": "started_at__lte",
+    }
+    ordering_fields = ["started_at", "created_at"]
+    ordering = ["started_at", "id"]
+
+    def get_queryset(self):
+        return selectors.therapy_sessions_for_user(user=self.request.user)
+
+    def get_for_user(self, *, user, pk):
+        return selectors.therapy_session_get_for_user(user=user, session_id=pk)
+
+    def _replay(self, key: str, data: dict | None):
+        """The first response to a request made with this key, if there was one."""
+        existing = (
+            TherapySession.objects.filter(created_by=self.request.user, idempotency_key=key)
+            .prefetch_related("measures")
+            .first()
+        )
+        if existing is None:
+            return None
+        if data is not None and (
+            existing.referral_id != data["referral"].pk or existing.started_at != data["started_at"]
+        ):
+            raise ValidationError(
+                {"Idempotency-Key": ["This key was used for a different session; use a new key for a new request."]}
+            )
+        response = Response(TherapySessionSerializer(existing).data, status=status.HTTP_201_CREATED)
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if key and (len(key) > 100 or not key.isprintable()):
+            raise ValidationError({"Idempotency-Key": ["Up to 100 printable characters."]})
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if key and (replay := self._replay(key, data)):
+            return replay
+        risk = services.RiskInput(**data["risk"]) if data.get("risk") else None
+        measure_items: dict[str, list] = {}
+        for measure in data.get("measures", []):
+            if measure["instrument"] in measure_items:
+                raise ValidationError({"measures": [f"{measure['instrument']} is given twice."]})
+            measure_items[measure["instrument"]] = measure["items"]
+        try:
+            session = services.therapy_session_record(
+                user=request.user,
+                referral=data["referral"],
+                started_at=data["started_at"],
+                appointment_type=data["appointment_type"],
+                attendance=data["attendance"],
+                medium=data["medium"],
+                duration_minutes=data.get("duration_minutes"),
+                interventions=data.get("interventions", []),
+                notes=data.get("notes", ""),
+                measure_items=measure_items,
+                risk_recorded=data.get("risk_recorded", False),
+                risk=risk,
+                idempotency_key=key,
+            )
+        except IntegrityError:
+            # A concurrent request with the same key committed first: the
+            # unique constraint (created_by, idempotency_key) refused this one.
+            if key and (replay := self._replay(key, data)):
+                return replay
+            raise
+        session = selectors.therapy_sessions_for_user(user=request.user).get(pk=session.pk)
+        return Response(TherapySessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class RiskEventSerializer(serializers.ModelSerializer):
+    referral = VisibleReferralField()
+    risk_to_self = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    risk_to_others = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    risk_from_others = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    level = serializers.ChoiceField(choices=RISK_LEVEL_CHOICES)
+    plan = serializers.CharField(max_length=10000)
+    actions = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = RiskAssessment
+        fields = [
+            "id",
+            "referral",
+            "session",
+            "recorded_at",
+            "recorded_by",
+            "trigger",
+            "risk_to_self",
+            "risk_to_others",
+            "risk_from_others",
+            "level",
+            "plan",
+            "actions",
+        ]
+        read_only_fields = ["id", "session", "recorded_at", "recorded_by", "trigger"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Risk assessments and events"),
+    retrieve=extend_schema(summary="One risk assessment or event (audited)"),
+    create=extend_schema(summary="Record a risk event (brings the case to supervision)"),
+)
+class RiskEventViewSet(ReadCreateViewSet):
+    serializer_class = RiskEventSerializer
+    audit_object_type = "riskassessment"
+    filter_serializer_class = type(
+        "RiskEventFilterSerializer", (serializers.Serializer,), {"referral": serializers.UUIDField(required=False)}
+    )
+    filter_lookups = {"referral": "referral_id"}
+    ordering_fields = ["recorded_at"]
+    ordering = ["-recorded_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.risk_events_for_user(user=self.request.user)
+
+    def get_for_user(self, *, user, pk):
+        return selectors.risk_event_get_for_user(user=user, risk_id=pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        referral = data.pop("referral")
+        risk = services.risk_event_record(user=request.user, referral=referral, risk=services.RiskInput(**data))
+        risk = selectors.risk_events_for_user(user=request.user).get(pk=risk.pk)
+        return Response(RiskEventSerializer(risk).data, status=status.HTTP_201_CREATED)
