@@ -16,3 +16,5 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
 ]
+
+handler500 = "iapt.views.server_error"
