@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 # What a broker that is down, refusing or too slow raises from a publish.
 BROKER_ERRORS = (KombuError, redis.exceptions.RedisError, OSError, TimeoutError)
 RELAY_BATCH = 500
+# A publish gives up within about a second on a Redis that is down (connect) or
+# hung (reply), on top of CELERY_BROKER_TRANSPORT_OPTIONS. Only publishing uses
+# these: a worker's blocking reads keep the longer socket timeout they need.
+PUBLISH_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def outbox_enqueue(*, task: str, args: Sequence = ()) -> OutboxMessage:
@@ -44,7 +48,7 @@ def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: time
     from iapt.celery import app
 
     published: list[int] = []
-    with transaction.atomic():
+    with transaction.atomic(), app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS) as broker:
         pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
         if message_ids is not None:
             pending = pending.filter(pk__in=list(message_ids))
@@ -52,7 +56,7 @@ def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: time
             pending = pending.filter(created_at__lte=timezone.now() - older_than)
         for message in pending.order_by("pk")[:RELAY_BATCH]:
             try:
-                app.send_task(message.task, args=message.args, retry=False)
+                app.send_task(message.task, args=message.args, retry=False, connection=broker)
             except BROKER_ERRORS as exc:
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:300]

@@ -80,6 +80,13 @@ class RedisServer:
         )
         wait_for(self.socket.exists, timeout=10, what="redis-server")
 
+    def freeze(self) -> None:
+        """SIGSTOP: the socket still accepts connections, nothing is answered."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
