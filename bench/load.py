@@ -214,6 +214,28 @@ def simulated_pwp(n: int, base: str, deadline: float, recorder: Recorder, seed: 
         )
 
 
+def database_check(recorder: Recorder, sessions_before: int) -> tuple[int, int]:
+    """Every save the server answered with a redirect is in the database; the
+    outbox has published every follow-up job (given a moment after the last save)."""
+    from outbox.models import OutboxMessage
+    from sessions.models import TherapySession
+
+    answered = len(recorder.latencies.get("save_session", [])) - sum(
+        1 for e in recorder.errors if e.startswith("save_session")
+    )
+    saved = TherapySession.objects.count() - sessions_before
+    if saved != answered:
+        recorder.errors.append(f"{answered} saves answered, {saved} sessions in the database")
+    for _ in range(20):
+        unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
+        if not unsent:
+            break
+        time.sleep(0.5)
+    if unsent:
+        recorder.errors.append(f"{unsent} outbox messages unsent")
+    return saved, unsent
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -244,7 +266,7 @@ def summarise(recorder: Recorder, seconds: float) -> list[tuple]:
     return rows
 
 
-def markdown(rows, *, users, seconds, workers, errors, command) -> str:
+def markdown(rows, *, users, seconds, workers, errors, command, saved, unsent) -> str:
     cpus = os.cpu_count()
     lines = [
         "## Load",
@@ -257,7 +279,8 @@ def markdown(rows, *, users, seconds, workers, errors, command) -> str:
         "",
         f"Command: `{command}` ({time.strftime('%Y-%m-%d %H:%M %Z')}).",
         "",
-        f"**Errors: {errors}.**",
+        f"**Errors: {errors}.** Sessions saved and found in the database afterwards: {saved};",
+        f"outbox messages left unpublished: {unsent}.",
         "",
         "| step | requests | per second | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
@@ -314,6 +337,9 @@ def main(argv: list[str]) -> int:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
+    from sessions.models import TherapySession
+
+    sessions_before = TherapySession.objects.count()
     try:
         for _ in range(300):
             with socket.socket() as s:
@@ -335,6 +361,7 @@ def main(argv: list[str]) -> int:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        saved, unsent = database_check(recorder, sessions_before)
     finally:
         server.terminate()
         worker.terminate()
@@ -347,7 +374,14 @@ def main(argv: list[str]) -> int:
         else "python -m iapt.devservices load " + " ".join(argv)
     )
     section = markdown(
-        rows, users=args.users, seconds=args.seconds, workers=args.workers, errors=len(recorder.errors), command=command
+        rows,
+        users=args.users,
+        seconds=args.seconds,
+        workers=args.workers,
+        errors=len(recorder.errors),
+        command=command,
+        saved=saved,
+        unsent=unsent,
     )
     print(section)
     for error in recorder.errors[:20]:
