@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint fmt migrations-check bench demo clean
+.PHONY: install run test lint fmt migrations-check bench load demo clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ migrations-check: install
 
 bench: install
 	$(PY) -m iapt.devservices bench $(SCALE)
+
+# 50 simulated PWPs for 60 s against gunicorn on 127.0.0.1; figures into docs/benchmarks.md ("Load").
+load: install
+	$(PY) -m iapt.devservices load $(LOAD_ARGS)
 
 clean:
 	rm -rf var/ staticfiles/

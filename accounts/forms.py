@@ -1,4 +1,17 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, with the username's length enforced before any
+    authentication: AuthenticationForm sets max_length after the field is built,
+    so no validator checks it, and an over-long name reached the lockout log
+    (django-axes stores it in a 255-character column) as a 500."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))
 
 
 class TokenForm(forms.Form):

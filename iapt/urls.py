@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.forms import LoginForm
 from iapt.api_urls import not_found as api_not_found
 
 handler404 = api_not_found
@@ -10,7 +11,11 @@ handler404 = api_not_found
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("health/", account_views.health, name="health"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
@@ -20,3 +25,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/", include("iapt.api_urls")),
 ]
+
+handler500 = "iapt.views.server_error"

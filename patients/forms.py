@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -10,6 +11,13 @@ from iapt.forms import DateInput, bootstrap_widgets
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
 from .models import Patient
+
+# Shapes of the contact codes, so a mistyped or hostile value is refused beside its field.
+PHONE = RegexValidator(
+    r"^\+?(?:[ ()-]*[0-9]){10,15}[ ()-]*$", "Enter a telephone number: 10 to 15 digits, + for abroad."
+)
+POSTCODE = RegexValidator(r"(?i)^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", "Enter a UK postcode, for example LS1 4AP.")
+GP_PRACTICE_CODE = RegexValidator(r"(?i)^[A-Z][0-9]{5}$", "A GP practice ODS code is a letter and 5 digits.")
 
 
 class RegistrationForm(forms.Form):
@@ -22,16 +30,18 @@ class RegistrationForm(forms.Form):
     sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices)
     gender_identity = forms.CharField(max_length=100, required=False)
     ethnicity = forms.ChoiceField(choices=Patient._meta.get_field("ethnicity").choices, initial="Z")
-    phone = forms.CharField(max_length=20, required=False)
+    phone = forms.CharField(max_length=20, required=False, validators=[PHONE])
     email = forms.EmailField(required=False)
     address = forms.CharField(max_length=300, required=False)
-    postcode = forms.CharField(max_length=10, required=False)
+    postcode = forms.CharField(max_length=10, required=False, validators=[POSTCODE])
     contact_preferences = forms.MultipleChoiceField(
         choices=ContactPreference.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     consent_to_contact = forms.BooleanField(required=False, label="Consents to be contacted")
     consent_to_leave_messages = forms.BooleanField(required=False, label="Messages may be left")
-    gp_practice_code = forms.CharField(max_length=10, required=False, label="GP practice ODS code")
+    gp_practice_code = forms.CharField(
+        max_length=10, required=False, label="GP practice ODS code", validators=[GP_PRACTICE_CODE]
+    )
     gp_practice_name = forms.CharField(max_length=200, required=False, label="GP practice")
     source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
     received_on = forms.DateField(widget=DateInput, label="Referral received")

@@ -17,6 +17,7 @@ from .models import Patient, Referral
 
 MINIMUM_AGE = 18  # DOMAIN.md "Stepped care": people under 18 are not for this service
 REGISTRATION_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER})
+MAX_AGE_YEARS = 120  # a date of birth further back is a typing error (1900 for 2000)
 
 
 def age_at_referral_error(*, date_of_birth: date, received_on: date) -> str | None:
@@ -50,6 +51,8 @@ def patient_register(
         raise ValidationError({"nhs_number": "This is not a valid NHS number."})
     if date_of_birth > timezone.localdate():
         raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+    if timezone.localdate().year - date_of_birth.year > MAX_AGE_YEARS:
+        raise ValidationError({"date_of_birth": f"Check the date of birth: the patient would be over {MAX_AGE_YEARS}."})
     patient = Patient(
         service_id=user.service_id,
         nhs_number=number,

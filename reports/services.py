@@ -167,9 +167,12 @@ def export_job_request(
         reason=reason.strip() if identifiable else "",
         rows_total=rows_total if rows_total is not None else export_row_count(scope),
     )
+    from outbox.services import outbox_enqueue
+
     from .tasks import run_export
 
-    transaction.on_commit(lambda: run_export.delay(str(job.pk)))
+    # In this transaction: a broker outage delays the export, never loses it.
+    outbox_enqueue(task=run_export.name, args=[job.pk])
     return job
 
 

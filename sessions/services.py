@@ -254,12 +254,11 @@ def _update_referral_dates(referral: Referral, session: TherapySession) -> None:
 
 def _after_commit_flag(referral_id) -> None:
     """Clinical flags for this case are raised after commit by the supervision
-    job (a task that takes the referral's id, never patient data)."""
-    try:
-        from supervision.tasks import flag_referral
-    except ImportError:  # the supervision app has no tasks yet
-        return
-    transaction.on_commit(lambda: flag_referral.delay(str(referral_id)))
+    job (a task that takes the referral's id, never patient data). The outbox row
+    is part of this transaction, so a broker outage delays the flag, never loses it."""
+    from outbox.services import outbox_enqueue
+
+    outbox_enqueue(task="supervision.flag_referral", args=[referral_id])
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@ supervisor confirms; every change is history with date, reason and who."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +17,7 @@ from patients.models import Referral
 from .models import StepChange, StepChangeKind, StepChangeStatus
 
 DECIDING_ROLES = frozenset({Role.SUPERVISOR, Role.SERVICE_MANAGER})
+PROPOSAL_HORIZON = timedelta(days=365)  # further ahead is a typing error, not a plan
 
 
 def _audit(user, referral, change, what):
@@ -117,6 +118,8 @@ def step_change_propose(
         errors["reason"] = "Give the reason."
     if effective_on < referral.received_on:
         errors["effective_on"] = "The date cannot be before the referral was received."
+    elif effective_on > timezone.localdate() + PROPOSAL_HORIZON:
+        errors["effective_on"] = "A proposal takes effect within the next year."
     if StepChange.objects.filter(referral=referral, status=StepChangeStatus.PROPOSED).exists():
         errors["kind"] = "A proposal is already awaiting the supervisor's decision."
     if errors:

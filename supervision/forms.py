@@ -57,3 +57,13 @@ class RequestForm(forms.Form):
     question = forms.CharField(
         label="What do you want to discuss?", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
+
+
+class SessionStartForm(forms.Form):
+    """The supervisee whose case-management supervision starts now."""
+
+    supervisee = forms.ModelChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args, supervisees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervisee"].queryset = supervisees

@@ -20,6 +20,7 @@ from .models import CaseReview, ClinicalSkillsSupervision, Decision, Flag, FlagR
 AGENDA_MINUTES = 60
 MINUTES_PER_CASE = {FlagReason.RISK: 10, FlagReason.STEP_CHANGE: 8, FlagReason.DETERIORATION: 8}
 DEFAULT_MINUTES_PER_CASE = 5
+CLINICAL_SKILLS_LOG_WINDOW_DAYS = 365  # an older date is a typing error
 
 # Which decisions address which flag (DOMAIN.md "Supervision"); the overdue
 # review and the PWP's request are resolved by any review.
@@ -216,6 +217,8 @@ def clinical_skills_log(
         raise ValidationError("Only supervisors log clinical-skills supervision.")
     if held_on > timezone.localdate():
         errors["held_on"] = "The date cannot be in the future."
+    elif held_on < timezone.localdate() - timedelta(days=CLINICAL_SKILLS_LOG_WINDOW_DAYS):
+        errors["held_on"] = "Log clinical-skills supervision within a year of holding it."
     attendees = list(attendees)
     if not attendees:
         errors["attendees"] = "Choose who attended."

@@ -12,7 +12,7 @@ from sessions.charts import measure_series
 from sessions.selectors import record_for_user
 
 from . import selectors, services
-from .forms import CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm
+from .forms import CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
 from .models import Flag, FlagReason
 
 
@@ -49,9 +49,10 @@ def dashboard(request):
 @require_POST
 def session_start(request):
     _supervisor(request)
-    supervisee = selectors.supervisees_of(request.user).filter(pk=request.POST.get("supervisee")).first()
-    if supervisee is None:
-        raise Http404
+    form = SessionStartForm(request.POST, supervisees=selectors.supervisees_of(request.user))
+    if not form.is_valid():
+        raise Http404  # not one of this supervisor's supervisees, whatever was sent
+    supervisee = form.cleaned_data["supervisee"]
     fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
     session = services.supervision_session_start(
         user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]

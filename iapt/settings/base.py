@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "stepped_care",
     "supervision",
     "reports",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -143,11 +144,14 @@ def celery_broker_url(redis_url: str) -> str:
     return redis_url
 
 
+# Nothing on a request's write path reads the cache; short socket timeouts keep a
+# Redis outage from holding a request that does.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "iapt",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
@@ -161,10 +165,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request publishes through the outbox (outbox/services.py): with Redis down it
+# must fail fast and leave the message to the relay, never hang the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # The beat schedule lives here, in code, so it is reviewed like code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Every open case not reviewed in 28 days, and the clinical criteria (supervision/sweep.py).
     "supervision-flag-cases": {"task": "supervision.flag_cases", "schedule": crontab(minute=5)},
+    # Publishes follow-up work a broker outage left in the outbox (outbox/services.py).
+    "outbox-relay": {"task": "outbox.relay", "schedule": 60},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

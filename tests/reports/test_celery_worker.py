@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from reports import tasks
+from iapt.celery import app as celery_app
 from reports.models import ExportJob, ExportStatus
 
 from .factories import build
@@ -35,7 +35,8 @@ def test_a_real_worker_runs_the_export_and_reports_progress(client, service, man
     settings.EXPORT_SYNC_MAX_ROWS = 1
     build(service=service, cases=simple_cases(4))
     queue = f"test-reports-{uuid.uuid4().hex[:8]}"  # this worker alone consumes it
-    monkeypatch.setattr(tasks.run_export, "delay", lambda job_id: tasks.run_export.apply_async((job_id,), queue=queue))
+    publish = celery_app.send_task  # the outbox publishes it after commit: to this test's queue
+    monkeypatch.setattr(celery_app, "send_task", lambda name, **options: publish(name, queue=queue, **options))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "iapt.settings.test",

@@ -21,8 +21,10 @@ from .test_views import PERIOD, export, simple_cases
 
 @pytest.fixture
 def inline_worker(monkeypatch):
-    """The task's delay runs it at once, as a worker would after the commit."""
-    monkeypatch.setattr(tasks.run_export, "delay", lambda job_id: tasks.run_export(job_id))
+    """Publishing the task (from the outbox, after the commit) runs it at once, as a worker would."""
+    from iapt.celery import app
+
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), **options: app.tasks[name](*args))
 
 
 def test_a_large_export_runs_as_a_job_with_progress_and_an_expiring_link(
