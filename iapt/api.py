@@ -25,6 +25,19 @@ from rest_framework.response import Response
 from .concurrency import VersionConflict
 
 
+def _whole_number_param(request, name: str, *, maximum: int | None = None) -> int | None:
+    """The query parameter `name` as one whole number from 1 (to `maximum`), or
+    None when absent; anything else is a 400 with the parameter's message."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    raw = values[0]
+    if len(values) > 1 or not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (maximum and int(raw) > maximum):
+        limit = f" to {maximum}" if maximum else ""
+        raise exceptions.ValidationError({name: [f"One whole number from 1{limit}."]})
+    return int(raw)
+
+
 class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
@@ -33,14 +46,15 @@ class Pagination(PageNumberPagination):
     def get_page_size(self, request):
         """A page size that is not a whole number from 1 to 100 is a 400, not
         silently replaced by the default."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise exceptions.ValidationError(
-                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
+        size = _whole_number_param(request, self.page_size_query_param, maximum=self.max_page_size)
+        return self.page_size if size is None else size
+
+    def get_page_number(self, request, paginator):
+        """The page is one whole number from 1: an empty, repeated or other value
+        is a 400 (DRF would read an empty one as page 1 and a repeated one as its
+        last value)."""
+        number = _whole_number_param(request, self.page_query_param)
+        return 1 if number is None else number
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -23,19 +23,6 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The ETag you read, e.g. "3" (or send the field version). A stale one answers 409.',
 )
-PATIENT_DETAIL_FIELDS = [
-    "gender_identity",
-    "ethnicity",
-    "phone",
-    "email",
-    "address",
-    "postcode",
-    "contact_preferences",
-    "consent_to_contact",
-    "consent_to_leave_messages",
-    "gp_practice_code",
-    "gp_practice_name",
-]
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -48,11 +35,7 @@ class PatientSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "nhs_number",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            *PATIENT_DETAIL_FIELDS,
+            *services.PATIENT_EDITABLE_FIELDS,
             "version",
             "created_at",
             "updated_at",

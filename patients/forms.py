@@ -11,6 +11,7 @@ from iapt.forms import DateInput, bootstrap_widgets
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
 from .models import Patient
+from .services import PATIENT_EDITABLE_FIELDS, REFERRAL_EDITABLE_FIELDS
 
 # Shapes of the contact codes, so a mistyped or hostile value is refused beside its field.
 PHONE = RegexValidator(
@@ -51,25 +52,8 @@ class RegistrationForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Referral notes")
 
-    PATIENT_FIELDS = (
-        "nhs_number",
-        "given_name",
-        "family_name",
-        "date_of_birth",
-        "sex",
-        "gender_identity",
-        "ethnicity",
-        "phone",
-        "email",
-        "address",
-        "postcode",
-        "contact_preferences",
-        "consent_to_contact",
-        "consent_to_leave_messages",
-        "gp_practice_code",
-        "gp_practice_name",
-    )
-    REFERRAL_FIELDS = ("source", "received_on", "problem_descriptor", "team", "notes")
+    PATIENT_FIELDS = ("nhs_number", *PATIENT_EDITABLE_FIELDS)
+    REFERRAL_FIELDS = REFERRAL_EDITABLE_FIELDS
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -173,25 +157,7 @@ class PatientEditForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = sorted(
-            [
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "sex",
-                "gender_identity",
-                "ethnicity",
-                "phone",
-                "email",
-                "address",
-                "postcode",
-                "contact_preferences",
-                "consent_to_contact",
-                "consent_to_leave_messages",
-                "gp_practice_code",
-                "gp_practice_name",
-            ]
-        )
+        fields = sorted(PATIENT_EDITABLE_FIELDS)
         widgets = {"date_of_birth": DateInput}
 
     def __init__(self, *args, **kwargs):

@@ -157,26 +157,28 @@ def referral_allocate(*, user: User, referral: Referral, practitioner: User, ste
 # the same check for the web forms and the API.
 
 EDITING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.PWP, Role.HIT, Role.SUPERVISOR})
-PATIENT_EDITABLE = frozenset(
-    {
-        "given_name",
-        "family_name",
-        "date_of_birth",
-        "sex",
-        "gender_identity",
-        "ethnicity",
-        "phone",
-        "email",
-        "address",
-        "postcode",
-        "contact_preferences",
-        "consent_to_contact",
-        "consent_to_leave_messages",
-        "gp_practice_code",
-        "gp_practice_name",
-    }
+# The patient's details that an edit may change (the NHS number stays): one list
+# for the service, the web forms and the API.
+PATIENT_EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "gender_identity",
+    "ethnicity",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "contact_preferences",
+    "consent_to_contact",
+    "consent_to_leave_messages",
+    "gp_practice_code",
+    "gp_practice_name",
 )
-REFERRAL_EDITABLE = frozenset({"source", "received_on", "problem_descriptor", "team", "notes"})
+PATIENT_EDITABLE = frozenset(PATIENT_EDITABLE_FIELDS)
+REFERRAL_EDITABLE_FIELDS = ("source", "received_on", "problem_descriptor", "team", "notes")
+REFERRAL_EDITABLE = frozenset(REFERRAL_EDITABLE_FIELDS)
 
 
 def _check_can_edit(user: User) -> None:

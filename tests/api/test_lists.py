@@ -29,7 +29,19 @@ def test_referral_filters_ordering_and_pages(world):
     first_page = client.get("/api/v1/referrals/", {"page_size": 2}).json()
     assert first_page["count"] == 4 and len(first_page["results"]) == 2 and first_page["next"]
 
-    for bad in ({"status": "nonsense"}, {"step": "7"}, {"page_size": "0"}, {"received_from": "yesterday"}):
+    second_page = client.get("/api/v1/referrals/", {"page_size": 2, "page": 2}).json()
+    assert len(second_page["results"]) == 2 and second_page["previous"]
+
+    for bad in (
+        {"status": "nonsense"},
+        {"step": "7"},
+        {"page_size": "0"},
+        {"page_size": ["2", "3"]},
+        {"page": ""},
+        {"page": ["1", "2"]},
+        {"page": "-1"},
+        {"received_from": "yesterday"},
+    ):
         response = client.get("/api/v1/referrals/", bad)
         assert response.status_code == 400, bad
         assert set(bad) <= set(response.json())
