@@ -50,7 +50,7 @@ from django.utils import timezone
 from patients.codes import ReferralStatus
 from sessions import measures
 
-DROP_INDEXES_FROM = 100_000  # below this, keeping the indexes is faster than rebuilding them
+DROP_INDEXES_FROM = 10_000  # below this, keeping the indexes is faster than rebuilding them
 REFERRALS_PER_SERVICE = 14_000
 REFERRALS_PER_PRACTITIONER = 200
 PRACTITIONERS_PER_SUPERVISOR = 6
@@ -565,7 +565,7 @@ CROSS JOIN LATERAL (SELECT {self._reviewed_at_sql()} AS reviewed_at) AS rv
         treated cases at their last session (the discharge review)."""
         opened_ago = "(%(today)s::date - (r.received_on + r.assess_off))"
         review_day = f"""(CASE
-            WHEN r.status IN ('assessed', 'waiting', 'in_treatment') AND r.u_overdue < 0.11 AND {opened_ago} > 28
+            WHEN r.status IN ('assessed', 'waiting', 'in_treatment') AND r.u_overdue < 0.17 AND {opened_ago} > 28
                 THEN CASE WHEN 29 + floor(r.u_review * 30)::int < {opened_ago}
                           THEN %(today)s::date - (29 + floor(r.u_review * 30)::int) END
             WHEN r.status IN ('assessed', 'waiting', 'in_treatment')

