@@ -424,10 +424,7 @@ def bench_logging(count: int) -> dict:
         client.post(f"/referrals/{referral.pk}/sessions/new/", session_post_data(when))
     with Queries() as queries:
         client.post(f"/referrals/{ours_set[0].pk}/sessions/new/", session_post_data(when))
-    statements = [
-        sql.split()[0] + " " + sql.split()[1 if sql.startswith("SELECT") else 2][:40]
-        for sql, _, _ in queries.statements
-    ]
+    statements = [" ".join(sql.split()[:3])[:60] for sql, _, _ in queries.statements]
     log(f"  one POST runs {len(statements)} statements: {statements}")
     ours_set = ours_set[1:]
     errors = 0
