@@ -32,7 +32,7 @@ PY = sys.executable
 NATIONAL = 2_000_000
 SCALES = {
     "small": [5_000, 20_000],  # 0.25% and 1% of the national year: a couple of minutes
-    "national": [20_000, 200_000, 600_000, NATIONAL],  # 1%, 10%, 30%, 100%
+    "national": [20_000, 200_000, NATIONAL],  # 1%, 10%, 100%
 }
 BENCH_DB = "iapt_bench"
 
