@@ -29,7 +29,9 @@ The denormalised referral dates (assessed, first and second treatment, last
 contact, last review) are computed from the same expressions as the sessions,
 so they agree with them the way the session services keep them. The first two
 treatment sessions and the last one are always attended, which keeps those
-dates closed-form; DNAs and cancellations fall in between.
+dates closed-form; DNAs and cancellations fall in between, except for 5% of
+the cases in treatment whose last two appointments are DNAs (the one before
+them attended).
 
 For large loads the secondary indexes, unique and foreign-key constraints of
 the loaded tables are dropped first and recreated (and validated) at the end,
@@ -126,7 +128,8 @@ def spread_items(total: int, count: int, rot: int) -> list[int]:
 # Session j of referral r (j = 0: the assessment; 1..k: treatment sessions).
 _SESSION_U = "(r.n * 32 + j)"
 _ATTENDANCE = (
-    "(CASE WHEN j = 0 OR j <= 2 OR j = r.k THEN "
+    "(CASE WHEN r.dna_tail AND j >= r.k - 1 THEN '3' "
+    "WHEN j <= 2 OR j = r.k OR (r.dna_tail AND j = r.k - 2) THEN "
     + _pick(_u(_SESSION_U, 41), [(0.95, "'5'"), (0.05, "'6'")])
     + " ELSE "
     + _pick(
@@ -386,7 +389,9 @@ WITH b AS (
     SELECT s6.*,
            CASE WHEN s6.status = 'in_treatment'
                 THEN greatest(s6.t0_raw, s6.span - (s6.k - 1) * s6.iv - floor({_u("s6.n", 8)} * 14)::int)
-                ELSE s6.t0_raw END AS t0_off
+                ELSE s6.t0_raw END AS t0_off,
+           -- A few open cases whose last two appointments were missed (DNA).
+           s6.status = 'in_treatment' AND s6.k >= 4 AND {_u("s6.n", 32)} < 0.05 AS dna_tail
     FROM s6
     OFFSET 0
 ), s8 AS (
@@ -394,7 +399,8 @@ WITH b AS (
        s7.problem_descriptor, s7.assess_off, s7.t0_off, s7.iv, s7.k,
        CASE WHEN s7.seen THEN 1 + s7.k ELSE 0 END AS nsess,
        CASE WHEN NOT s7.seen THEN NULL WHEN s7.k = 0 THEN s7.assess_off
-            ELSE s7.t0_off + (s7.k - 1) * s7.iv END AS last_off,
+            WHEN s7.dna_tail THEN s7.t0_off + (s7.k - 3) * s7.iv
+            ELSE s7.t0_off + (s7.k - 1) * s7.iv END AS last_off, s7.dna_tail,
        CASE WHEN s7.status IN ('received', 'assessed') OR s7.end_code = '50' THEN NULL
             WHEN s7.status = 'ended' AND s7.k = 0 THEN 2
             WHEN {_u("s7.n", 9)} < 0.25 THEN 3 ELSE 2 END AS current_step,

@@ -181,6 +181,7 @@ def test_about_a_tenth_of_open_cases_are_overdue_and_the_sweep_flags_them(year):
     first = sweep(now=now)
     assert first.raised["overdue_review"] == len(overdue)
     assert first.raised["risk"] > 0
+    assert first.raised["dna"] > 0  # the cases whose last two appointments were missed
     second = sweep(now=now)
     assert second.raised_total == 0 and second.resolved == 0
 
