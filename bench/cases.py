@@ -1,0 +1,509 @@
+"""The benchmarks of issue 8 against one freshly generated database.
+
+    python bench/cases.py <referrals> <out.json> [only]
+
+Run by bench/run.py with DATABASE_URL pointing at the bench database. Each
+case returns our figure, the reference limit measured in the same run and
+their ratio (ours / reference: lower is better, except for throughput where
+it is ours / reference and higher is better), plus the checks that must hold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iapt.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench import synthetic  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - started, value
+
+
+def case(name: str, ours: float, reference: float, *, unit: str = "s", higher_is_better: bool = False, **extra):
+    ratio = (ours / reference) if reference else None
+    log(
+        f"[{name}] ours {ours:.3f} {unit}, reference {reference:.3f} {unit}, ratio "
+        + (f"{ratio:.2f}x" if ratio is not None else "n/a")
+        + ("".join(f", {k}={v}" for k, v in extra.items() if not isinstance(v, dict | list)))
+    )
+    return {"ours": ours, "reference": reference, "ratio": ratio, "unit": unit, "higher_is_better": higher_is_better,
+            **extra}  # fmt: skip
+
+
+# -- generation ---------------------------------------------------------------
+def bench_generate(referrals: int) -> dict:
+    log("generating ...")
+    result = synthetic.generate(referrals=referrals, log=log)
+    rows = result.sessions
+    # The limit: PostgreSQL writing a plain table with as many rows as sessions,
+    # of about their width, in one statement.
+    with connection.cursor() as cursor:
+        seconds, _ = timed(
+            cursor.execute,
+            """CREATE TABLE bench_plain AS
+               SELECT g AS id, gen_random_uuid() AS referral_id, now() - g * interval '1 minute' AS started_at,
+                      '02'::varchar(2) AS appointment_type, '5'::varchar(1) AS attendance, 30 AS duration,
+                      ARRAY['gsh']::varchar[] AS interventions, ''::text AS notes
+               FROM generate_series(1, %s) g""",
+            [rows],
+        )
+        cursor.execute("DROP TABLE bench_plain")
+    return case(
+        "generate",
+        result.seconds,
+        seconds,
+        referrals=result.referrals,
+        sessions=result.sessions,
+        measures=result.measures,
+        services=result.services,
+        staff=result.staff,
+        steps={k: round(v, 2) for k, v in result.steps.items()},
+    )
+
+
+class Queries:
+    """Every statement the connection runs inside the block, with its time."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, object, float]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.statements.append((sql, params, time.perf_counter() - started))
+
+    def __enter__(self):
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# -- 1: the flag sweep --------------------------------------------------------
+# The same flags as the sweep, hand-written as one INSERT: every table read once.
+REFERENCE_FLAGS = """
+WITH o AS (
+    SELECT r.id, r.status, r.last_reviewed_at, r.opened_at, COALESCE(r.last_reviewed_at, '-infinity') AS since
+    FROM patients_referral r
+    WHERE r.status IN %(open)s AND r.assigned_practitioner_id IS NOT NULL
+), sc AS (
+    SELECT m.referral_id,
+           (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.complete AND m.instrument = 'PHQ9'))[1] AS phq_first,
+           (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.complete AND m.instrument = 'PHQ9'))[1] AS phq_last,
+           (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.complete AND m.instrument = 'GAD7'))[1] AS gad_first,
+           (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.complete AND m.instrument = 'GAD7'))[1] AS gad_last,
+           max(m.taken_at) FILTER (WHERE m.complete) AS last_at,
+           count(*) FILTER (WHERE m.complete AND m.instrument = 'PHQ9') AS phq_n,
+           count(*) FILTER (WHERE m.complete AND m.instrument = 'GAD7') AS gad_n,
+           count(*) FILTER (WHERE m.complete) AS complete_n,
+           bool_or(m.instrument = 'PHQ9' AND m.items[9] > 0 AND m.taken_at > o.since) AS item9
+    FROM therapy_sessions_measurescore m JOIN o ON o.id = m.referral_id
+    WHERE m.instrument IN ('PHQ9', 'GAD7')
+    GROUP BY m.referral_id
+), ss AS (
+    SELECT s.referral_id,
+           count(*) FILTER (WHERE s.attendance IN %(attended)s AND s.appointment_type IN %(treatment_types)s) AS n,
+           max(s.started_at) FILTER (WHERE s.attendance IN %(attended)s AND s.appointment_type IN %(treatment_types)s)
+               AS t_last,
+           (array_agg(s.attendance ORDER BY s.started_at DESC, s.id DESC))[1:2] AS last2,
+           max(s.started_at) AS last_at
+    FROM therapy_sessions_therapysession s JOIN o ON o.id = s.referral_id
+    GROUP BY s.referral_id
+), ra AS (
+    SELECT DISTINCT ra.referral_id FROM therapy_sessions_riskassessment ra JOIN o ON o.id = ra.referral_id
+    WHERE ra.recorded_at > o.since AND (ra.level <> 'none' OR ra.trigger = 'phq9_item9')
+), sp AS (
+    SELECT DISTINCT referral_id FROM stepped_care_stepchange WHERE status = 'proposed'
+)
+INSERT INTO supervision_flag (referral_id, reason, raised_at, detail)
+SELECT o.id, v.reason, %(now)s, ''
+FROM o LEFT JOIN sc ON sc.referral_id = o.id LEFT JOIN ss ON ss.referral_id = o.id
+LEFT JOIN ra ON ra.referral_id = o.id LEFT JOIN sp ON sp.referral_id = o.id
+CROSS JOIN LATERAL (VALUES
+    ('overdue_review', COALESCE(o.last_reviewed_at, o.opened_at) IS NOT NULL
+        AND (%(now)s AT TIME ZONE %(tz)s)::date
+            - (COALESCE(o.last_reviewed_at, o.opened_at) AT TIME ZONE %(tz)s)::date > %(interval)s),
+    ('risk', ra.referral_id IS NOT NULL OR COALESCE(sc.item9, false)),
+    ('awaiting_step', o.status = 'assessed'),
+    ('no_improvement', ss.n >= %(min_treatment)s AND ss.t_last > o.since AND sc.complete_n > 0
+        AND (NOT ((sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)
+                  AND NOT (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s))
+             OR sc.phq_last >= %(phq_cut)s OR sc.gad_last >= %(gad_cut)s)),
+    ('deterioration', sc.last_at > o.since AND sc.phq_n >= 2 AND sc.gad_n >= 2
+        AND (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s)
+        AND NOT (sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)),
+    ('dna', cardinality(ss.last2) = 2 AND ss.last2[1] = %(dna)s AND ss.last2[2] = %(dna)s AND ss.last_at > o.since),
+    ('step_change', sp.referral_id IS NOT NULL)
+) AS v(reason, hit)
+WHERE v.hit
+ON CONFLICT (referral_id, reason) WHERE resolved_at IS NULL DO NOTHING
+RETURNING referral_id, reason
+"""  # noqa: E501
+
+
+def open_flags() -> set:
+    from supervision.models import Flag
+
+    return set(Flag.objects.filter(resolved_at__isnull=True).values_list("referral_id", "reason"))
+
+
+def bench_flags() -> dict:
+    from supervision import sweep
+
+    now = timezone.now()
+    params = sweep._params(now, None)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            reference, _ = timed(cursor.execute, REFERENCE_FLAGS, params)
+            expected = {(row[0], row[1]) for row in cursor.fetchall()}
+        transaction.set_rollback(True)
+    with Queries() as queries:
+        ours, first = timed(sweep.sweep, now=now)
+    per_statement = [round(t, 3) for _, _, t in queries.statements]
+    raised = open_flags()
+    second_seconds, second = timed(sweep.sweep, now=now)
+    overdue = sum(1 for _, reason in raised if reason == "overdue_review")
+    from patients.models import Referral
+
+    open_cases = Referral.objects.filter(status__in=sweep.OPEN_CASE_STATUSES).count()
+    return case(
+        "1 flag job",
+        ours,
+        reference,
+        flags=len(raised),
+        same_flags_as_reference=raised == expected,
+        reference_flags=len(expected),
+        raised=first.raised,
+        overdue_share=round(overdue / open_cases, 3) if open_cases else None,
+        statements=per_statement,
+        second_run_seconds=second_seconds,
+        second_run_changes=second.raised_total + second.resolved,
+    )
+
+
+# -- 2: the record-level CSV --------------------------------------------------
+def bench_export(date_from, date_to) -> dict:
+    out = BASE_DIR / "bench" / "out"
+    results = {}
+    for mode in ("copy", "ours"):
+        output = subprocess.run(
+            [sys.executable, str(BASE_DIR / "bench" / "export_worker.py"), mode, str(out / f"export-{mode}.csv"),
+             date_from.isoformat(), date_to.isoformat()],
+            check=True, capture_output=True, text=True, env=os.environ,
+        )  # fmt: skip
+        results[mode] = json.loads(output.stdout.strip().splitlines()[-1])
+    return case(
+        "2 audit CSV",
+        results["ours"]["seconds"],
+        results["copy"]["seconds"],
+        rows=results["ours"]["rows"],
+        reference_rows=results["copy"]["rows"],
+        services=results["ours"]["services"],
+        peak_memory_mb=results["ours"]["maxrss_mb"],
+        reference_peak_memory_mb=results["copy"]["maxrss_mb"],
+        csv_mb=round(results["ours"]["bytes"] / 1e6, 1),
+    )
+
+
+# -- 3, 4, 6: pages through Django's test client --------------------------------
+def client_for(username: str):
+    from django.test import Client
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def page(client, url: str, repeat: int, **kwargs) -> tuple[float, int, list]:
+    """Median time of GET url; the statements of one request."""
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code)
+    with Queries() as queries:
+        client.get(url, **kwargs)
+    seconds = median_time(lambda: client.get(url, **kwargs), repeat)
+    return seconds, len(queries.statements), queries.statements
+
+
+def bench_report(date_from, date_to) -> dict:
+    from django.db.models import Count
+
+    from accounts.models import Service
+
+    service = Service.objects.filter(ods_code__startswith="SY").annotate(n=Count("referrals")).order_by("-n")[0]
+    client = client_for(f"syn-{int(service.ods_code[2:])}-manager-0")
+    url = f"/reports/?period=custom&date_from={date_from.isoformat()}&date_to={date_to.isoformat()}"
+    ours, count, statements = page(client, url, repeat=3)
+
+    def replay():
+        with connection.cursor() as cursor:
+            for sql, params, _ in statements:
+                cursor.execute(sql, params)
+                if cursor.description:
+                    cursor.fetchall()
+
+    reference = median_time(replay, 3)
+    slowest = sorted(((round(t, 3), " ".join(sql.split())[:60]) for sql, _, t in statements), reverse=True)[:3]
+    return case(
+        "3 service report", ours, reference, referrals=service.n, queries=count, under_1s=ours < 1.0, slowest=slowest
+    )
+
+
+def bench_caseload_and_record() -> dict:
+    from django.db.models import Count
+
+    from patients.codes import OPEN_STATUSES
+    from patients.models import Referral
+
+    def open_cases(username):
+        return Referral.objects.filter(assigned_practitioner__username=username, status__in=OPEN_STATUSES).count()
+
+    # My caseload: the heavy caseload (250 open cases) against a colleague's ordinary one.
+    heavy, light = "syn-1-pwp-0", "syn-1-pwp-1"
+    client = client_for(heavy)
+    shell = page(client, "/bench/shell/", repeat=9)[0]
+    big = page(client, "/caseload/", repeat=9)
+    small = page(client_for(light), "/caseload/", repeat=3)
+    caseload_case = case(
+        "4a my caseload",
+        big[0],
+        shell,
+        open_cases=open_cases(heavy),
+        queries=big[1],
+        sql_seconds=round(sum(t for _, _, t in big[2]), 4),
+        queries_small_caseload=small[1],
+        small_caseload_cases=open_cases(light),
+        constant_queries=big[1] == small[1],
+    )
+    # The record page: the first service's longest record (20 sessions at most)
+    # against one of a single session, each read by its practitioner.
+    referrals = Referral.objects.filter(service__ods_code="SY00001").annotate(n=Count("sessions"))
+    most = referrals.order_by("-n", "pk")[0]
+    fewest = referrals.filter(n=1, assigned_practitioner_id=most.assigned_practitioner_id).order_by("pk")[0]
+    client = client_for(most.assigned_practitioner.username)
+    shell = page(client, "/bench/shell/", repeat=9)[0]
+    record = page(client, f"/referrals/{most.pk}/record/", repeat=9)
+    record_small = page(client, f"/referrals/{fewest.pk}/record/", repeat=3)
+    record_case = case(
+        "4b record page",
+        record[0],
+        shell,
+        sessions=most.n,
+        queries=record[1],
+        sql_seconds=round(sum(t for _, _, t in record[2]), 4),
+        queries_small_record=record_small[1],
+        small_record_sessions=fewest.n,
+        constant_queries=record[1] == record_small[1],
+    )
+    return {"caseload": caseload_case, "record": record_case}
+
+
+# -- 5: the supervisor's overdue cases -------------------------------------------
+def plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def bench_dashboard() -> dict:
+    from accounts.models import SupervisionAssignment, User
+    from supervision.models import FlagReason
+    from supervision.selectors import flagged_cases
+
+    heavy = User.objects.get(username="syn-1-pwp-0")
+    supervisor = SupervisionAssignment.objects.filter(supervisee=heavy).select_related("supervisor")[0].supervisor
+    qs = flagged_cases(user=supervisor, reason=FlagReason.OVERDUE_REVIEW)
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+    root = plan[0]
+    nodes = list(plan_nodes(root["Plan"]))
+    referral_scans = sorted(
+        {n["Node Type"] + (" using " + n["Index Name"] if "Index Name" in n else "")
+         for n in nodes if n.get("Relation Name") == "patients_referral"}
+    )  # fmt: skip
+    seq_scans = sorted({n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"})
+    client = client_for(supervisor.username)
+    ours, count, _ = page(client, "/supervision/?reason=overdue_review", repeat=5)
+    explain_ms = root["Execution Time"] + root.get("Planning Time", 0)
+    return case(
+        "5 supervisor dashboard",
+        ours,
+        explain_ms / 1000,
+        rows=len(list(qs)),
+        queries=count,
+        referral_access=referral_scans,
+        seq_scans=seq_scans,
+        uses_index=any("Index" in s for s in referral_scans),
+        no_seq_scan_of_referrals="patients_referral" not in seq_scans,
+    )
+
+
+# -- 6: logging sessions --------------------------------------------------------
+def session_post_data(when) -> dict:
+    return {
+        "started_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        "appointment_type": "02",
+        "attendance": "5",
+        "medium": "02",
+        "duration_minutes": "30",
+        "interventions": ["gsh"],
+        "notes": "Reviewed the worksheet and set a behavioural activation goal.",
+        **{f"PHQ9_{i}": str(i % 3) for i in range(1, 9)},
+        "PHQ9_9": "0",
+        **{f"GAD7_{i}": str(i % 3) for i in range(1, 8)},
+    }
+
+
+RAW_SESSION = """INSERT INTO therapy_sessions_therapysession (referral_id, practitioner_id, started_at,
+    appointment_type, attendance, medium, duration_minutes, interventions, notes, step, risk_recorded, created_at,
+    created_by_id, version, idempotency_key)
+    VALUES (%s, %s, %s, '02', '5', '02', 30, ARRAY['gsh'], %s, 2, false, now(), %s, 1, '')
+    RETURNING id"""
+RAW_MEASURE = """INSERT INTO therapy_sessions_measurescore (session_id, referral_id, taken_at, instrument, items, total,
+    band, caseness, complete, reference_version) VALUES (%s, %s, %s, %s, %s::smallint[], %s, %s, %s, true, %s)"""
+
+
+def bench_logging(count: int) -> dict:
+    from accounts.models import User
+    from patients.codes import OPEN_STATUSES
+    from patients.models import Referral
+    from sessions import measures
+
+    user = User.objects.get(username="syn-1-pwp-0")
+    referrals = list(
+        Referral.objects.filter(assigned_practitioner=user, status__in=OPEN_STATUSES).order_by("pk")[: count * 2]
+    )
+    warm_up, referrals = referrals[:2], referrals[2:]
+    ours_set, raw_set = referrals[0::2][:count], referrals[1::2][:count]
+    client = client_for(user.username)
+    when = timezone.now() - timedelta(hours=1)
+    for referral in warm_up:  # imports, connections and caches, as a running server has them
+        client.post(f"/referrals/{referral.pk}/sessions/new/", session_post_data(when))
+    with Queries() as queries:
+        client.post(f"/referrals/{ours_set[0].pk}/sessions/new/", session_post_data(when))
+    statements = [" ".join(sql.split()[:3])[:60] for sql, _, _ in queries.statements]
+    log(f"  one POST runs {len(statements)} statements: {statements}")
+    ours_set = ours_set[1:]
+    errors = 0
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    for referral in ours_set:
+        response = client.post(f"/referrals/{referral.pk}/sessions/new/", session_post_data(when))
+        errors += response.status_code != 302
+    ours = time.perf_counter() - started
+    if profiler:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    data = session_post_data(when)
+    phq = [int(data[f"PHQ9_{i}"]) for i in range(1, 10)]
+    gad = [int(data[f"GAD7_{i}"]) for i in range(1, 8)]
+    scored = {code: (items, measures.score(code, items)) for code, items in (("PHQ9", phq), ("GAD7", gad))}
+    started = time.perf_counter()
+    for referral in raw_set:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(RAW_SESSION, [referral.pk, user.pk, when, data["notes"], user.pk])
+            session_id = cursor.fetchone()[0]
+            for code, (items, result) in scored.items():
+                cursor.execute(
+                    RAW_MEASURE,
+                    [session_id, referral.pk, when, code, items, result.total, result.band, result.caseness,
+                     measures.REFERENCE_VERSION],
+                )  # fmt: skip
+    reference = time.perf_counter() - started
+    ours_rate, raw_rate = len(ours_set) / ours, len(raw_set) / reference
+    return case(
+        "6 session logging",
+        ours_rate,
+        raw_rate,
+        unit="sessions/s",
+        higher_is_better=True,
+        posts=len(ours_set),
+        errors=errors,
+    )
+
+
+def main(argv: list[str]) -> int:
+    referrals, out = int(argv[0]), Path(argv[1])
+    only = {x for x in (argv[2] if len(argv) > 2 else "").split(",") if x}
+
+    def wanted(key: str) -> bool:
+        return not only or key in only
+
+    results: dict = {"cases": {}}
+    results["cases"]["generate"] = bench_generate(referrals)  # every run starts from a fresh database
+    today = timezone.localdate()
+    date_from, date_to = today - timedelta(days=365), today
+    with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"]):
+        steps = [
+            ("1", "flags", bench_flags),
+            ("2", "export", lambda: bench_export(date_from, date_to)),
+            ("3", "report", lambda: bench_report(date_from, date_to)),
+            ("4", None, bench_caseload_and_record),
+            ("5", "dashboard", bench_dashboard),
+            ("6", "logging", lambda: bench_logging(min(250, max(50, referrals // 400)))),
+        ]
+        for key, name, fn in steps:
+            if not wanted(key):
+                continue
+            value = fn()
+            if name:
+                results["cases"][name] = value
+            else:
+                results["cases"].update(value)
+            out.write_text(json.dumps(results, indent=2, default=str))
+    out.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
