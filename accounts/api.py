@@ -1,9 +1,11 @@
-"""API authentication: `Authorization: Bearer <token>` for integrations."""
+"""API authentication: `Authorization: Bearer <token>` for integrations, and the
+browser session once two-factor authentication is passed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -37,6 +39,30 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The browser session (with CSRF), once the user has passed two-factor
+    authentication where it is required. The pages' OTPRequiredMiddleware leaves
+    API views alone (DRF authenticates them itself), so without this a password
+    alone would open the API to a session that never gave its code."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        if settings.OTP_REQUIRED and not getattr(user, "is_verified", lambda: False)():
+            raise exceptions.NotAuthenticated("Complete two-factor authentication to use the API from the browser.")
+        return result
+
+
+class VerifiedSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.api.VerifiedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

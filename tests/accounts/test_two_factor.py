@@ -108,3 +108,19 @@ def test_with_the_setting_off_a_password_is_enough(client, settings, pwp_with_pa
 def test_production_requires_two_factor_and_demo_settings_do_not(settings_module_value):
     assert settings_module_value("iapt.settings.production", "OTP_REQUIRED") == "True"
     assert settings_module_value("iapt.settings.local", "OTP_REQUIRED") == "False"
+
+
+def test_the_api_refuses_a_browser_session_that_has_not_passed_two_factor(client, otp_on, pwp_with_patient):
+    # given a PWP who logged in with a password only: the pages send them to set up
+    pwp, referral = pwp_with_patient
+    client.force_login(pwp)
+    # when they call the API with that session, then it is refused and shows nothing
+    response = client.get("/api/v1/referrals/")
+    assert response.status_code in (401, 403)
+    assert str(referral.pk) not in response.content.decode()
+    # and once they have given a code, the same session reads the API
+    device = TOTPDevice.objects.create(user=pwp, name="phone", confirmed=True)
+    verified = client.post(reverse("two_factor_verify"), {"token": totp_code(device)})
+    assert verified.status_code == 302
+    response = client.get("/api/v1/referrals/")
+    assert response.status_code == 200 and str(referral.pk) in response.content.decode()
