@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from patients.models import Referral
@@ -30,17 +31,19 @@ def test_referral_admin_registers_a_patient_and_sees_it_in_the_list(page, login)
     page.get_by_role("button", name="Register referral").click()
 
     # then the error shows beside the field and nothing typed is lost
-    assert page.get_by_text("not a valid NHS number").is_visible()
-    assert page.get_by_label("Family name").input_value() == "Exampleton"
-    assert page.get_by_label("Problem descriptor").input_value() == "F411"
+    # (expect() waits for the re-rendered page: the click returns once it starts loading)
+    expect(page.get_by_text("not a valid NHS number")).to_be_visible()
+    expect(page.get_by_label("Family name")).to_have_value("Exampleton")
+    expect(page.get_by_label("Problem descriptor")).to_have_value("F411")
 
     page.get_by_label("NHS number").fill("943 476 5919")
     page.get_by_role("button", name="Register referral").click()
     page.wait_for_url("**/patients/**")
-    assert page.get_by_role("heading", name="Robin Exampleton").is_visible()
+    expect(page.get_by_role("heading", name="Robin Exampleton")).to_be_visible()
 
     page.get_by_role("link", name="Referrals", exact=True).click()
     row = page.locator("#referral-table tbody tr").filter(has_text="Exampleton, Robin")
-    assert row.count() == 1
-    assert "Received" in row.inner_text() and "GP" in row.inner_text()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Received")
+    expect(row).to_contain_text("GP")
     assert Referral.objects.get().source == "gp"

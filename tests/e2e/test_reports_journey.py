@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import AccessLog, Role
 from reports import periods
@@ -53,8 +54,8 @@ def test_manager_opens_the_report_changes_the_period_and_downloads_the_csv(
     service, manager, pwp, supervisor, this_month, earlier = service_with_referrals
     # given the manager logs in: the report is their landing page
     login("manager1")
-    assert page.get_by_role("heading", name="Service report").is_visible()
-    assert "Riverside Talking Therapies" in page.locator("#report-scope").inner_text()
+    expect(page.get_by_role("heading", name="Service report")).to_be_visible()
+    expect(page.locator("#report-scope")).to_contain_text("Riverside Talking Therapies")
     page.wait_for_selector("#chart-referrals[data-drawn='true']")  # the trend charts are drawn
 
     # when they choose the month five months ago
@@ -64,18 +65,18 @@ def test_manager_opens_the_report_changes_the_period_and_downloads_the_csv(
     page.wait_for_load_state("networkidle")
 
     # then the figures are that month's
-    assert page.locator("#report-period").inner_text() == f"{earlier:%B %Y}"
-    assert page.locator("#fig-received").inner_text() == "2"
-    assert page.locator("#fig-finished").inner_text() == "2"
-    assert page.locator("#fig-recovery-rate").inner_text() == "100.0%"
+    expect(page.locator("#report-period")).to_have_text(f"{earlier:%B %Y}")
+    expect(page.locator("#fig-received")).to_have_text("2")
+    expect(page.locator("#fig-finished")).to_have_text("2")
+    expect(page.locator("#fig-recovery-rate")).to_have_text("100.0%")
 
     # and this month's are different
     page.get_by_label("Month in the period").fill(f"{this_month:%Y-%m}")
     page.get_by_role("button", name="Show report").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator("#report-period").inner_text() == f"{this_month:%B %Y}"
-    assert page.locator("#fig-received").inner_text() == "3"
-    assert page.locator("#fig-finished").inner_text() == "0"
+    expect(page.locator("#report-period")).to_have_text(f"{this_month:%B %Y}")
+    expect(page.locator("#fig-received")).to_have_text("3")
+    expect(page.locator("#fig-finished")).to_have_text("0")
 
     # when they download the CSV for this month
     assert page.get_by_label("CSV (one row per referral)").is_checked()
