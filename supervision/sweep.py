@@ -241,6 +241,9 @@ def _params(now: datetime, referral_ids) -> dict:
 
 
 DRAIN_QUEUE = "DELETE FROM supervision_sweepqueue RETURNING referral_id"
+# Past this many queued cases (a backlog, a mass update) one pass over every case is cheaper
+# than a list of ids; the flags are the same either way.
+FULL_SWEEP_FROM = 50_000
 _ONLY = "AND r.id = ANY(%(ids)s::uuid[])"
 
 
@@ -263,7 +266,7 @@ def sweep(*, now: datetime | None = None, referral_ids=None, full: bool = False)
                 cursor.execute(DRAIN_QUEUE)
                 queued = {row[0] for row in cursor.fetchall()}
                 overdue_only = ""
-                if full:
+                if full or len(queued) > FULL_SWEEP_FROM:
                     clinical_only = ""
                 else:
                     params["ids"] = [str(i) for i in queued]

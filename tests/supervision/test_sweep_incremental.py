@@ -219,3 +219,13 @@ def test_query_count_is_constant_in_the_queued_cases(team, cases, django_assert_
     # An empty queue: savepoint, set_config, drain, the overdue criterion, set_config, release.
     with django_assert_max_num_queries(6):
         assert sweep().raised_total == 0
+
+
+def test_a_large_backlog_is_swept_in_full(team, monkeypatch):
+    pwp, _ = team
+    cases = [open_case(pwp, status="assessed") for _ in range(3)]
+    monkeypatch.setattr(sweep_module, "FULL_SWEEP_FROM", 2)
+    with CaptureQueriesContext(connection) as queries:
+        result = sweep()
+    assert result.raised["awaiting_step"] == len(cases)
+    assert not any("ANY(" in q["sql"] for q in queries.captured_queries)  # no list of ids: every open case
