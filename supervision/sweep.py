@@ -257,23 +257,22 @@ def sweep(*, now: datetime | None = None, referral_ids=None, full: bool = False)
     result = SweepResult()
     with connection.cursor() as cursor:
         # The sweep's own flag writes are not new evidence; restored below, so a
-        # caller's enclosing transaction keeps queueing its later writes.
+        # caller's enclosing transaction keeps queueing its later writes (on an error
+        # the savepoint's rollback restores it).
         cursor.execute("SELECT set_config('iapt.sweep_queue', 'off', true)")
-        try:
-            if referral_ids is not None:
-                clinical_only = overdue_only = _ONLY
+        if referral_ids is not None:
+            clinical_only = overdue_only = _ONLY
+        else:
+            cursor.execute(DRAIN_QUEUE)
+            queued = {row[0] for row in cursor.fetchall()}
+            overdue_only = ""
+            if full or len(queued) > FULL_SWEEP_FROM:
+                clinical_only = ""
             else:
-                cursor.execute(DRAIN_QUEUE)
-                queued = {row[0] for row in cursor.fetchall()}
-                overdue_only = ""
-                if full or len(queued) > FULL_SWEEP_FROM:
-                    clinical_only = ""
-                else:
-                    params["ids"] = [str(i) for i in queued]
-                    clinical_only = _ONLY if queued else None
-            _run(cursor, params, result, clinical_only, overdue_only)
-        finally:
-            cursor.execute("SELECT set_config('iapt.sweep_queue', '', true)")
+                params["ids"] = [str(i) for i in queued]
+                clinical_only = _ONLY if queued else None
+        _run(cursor, params, result, clinical_only, overdue_only)
+        cursor.execute("SELECT set_config('iapt.sweep_queue', '', true)")
     return result
 
 

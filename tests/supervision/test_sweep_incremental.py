@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -229,3 +229,13 @@ def test_a_large_backlog_is_swept_in_full(team, monkeypatch):
         result = sweep()
     assert result.raised["awaiting_step"] == len(cases)
     assert not any("ANY(" in q["sql"] for q in queries.captured_queries)  # no list of ids: every open case
+
+
+def test_a_failed_sweep_inside_a_transaction_leaves_queueing_on(team, monkeypatch):
+    pwp, _ = team
+    monkeypatch.setitem(sweep_module.CRITERIA, "step_change", "SELECT 1 / 0")
+    with transaction.atomic():
+        with pytest.raises(DataError):
+            sweep(full=True)
+        referral = open_case(pwp, status="assessed")  # the caller carries on after the error
+    assert SweepQueue.objects.filter(referral_id=referral.pk).exists()
