@@ -244,7 +244,9 @@ DRAIN_QUEUE = "DELETE FROM supervision_sweepqueue RETURNING referral_id"
 # Past this many queued cases (a backlog, a mass update) one pass over every case is cheaper
 # than a list of ids; the flags are the same either way.
 FULL_SWEEP_FROM = 50_000
-_ONLY = "AND r.id = ANY(%(ids)s::uuid[])"
+# A semi-join on the ids rather than `r.id = ANY(array)`, so the planner can reach each
+# case's rows by index instead of filtering every open case (bench: 3,800 queued cases).
+_ONLY = "AND r.id IN (SELECT unnest(%(ids)s::uuid[]))"
 
 
 @transaction.atomic
