@@ -193,6 +193,9 @@ class Generator:
             self.sql(cursor, f"DROP TABLE IF EXISTS {', '.join(STAGING_TABLES)}")
             for setting in ("synchronous_commit = off", "maintenance_work_mem = '1GB'", "work_mem = '256MB'"):
                 self.sql(cursor, f"SET LOCAL {setting}")
+            # A bulk load queues no cases for the incremental flag sweep (supervision/sweep.py):
+            # it is followed by a full sweep, as the bench and `flag_cases --full` do.
+            self.sql(cursor, "SELECT set_config('iapt.sweep_queue', 'off', true)")
             self.sql(
                 cursor,
                 "CREATE OR REPLACE FUNCTION pg_temp.u(n bigint, k int) RETURNS float8 "

@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from accounts.models import Service, Team, User
 
@@ -121,6 +122,20 @@ class Referral(models.Model):
             models.Index(fields=["service", "received_on"]),
             models.Index(fields=["assigned_practitioner", "status"]),
             models.Index(fields=["status", "current_step", "received_on"]),
+            # The sweep's overdue criterion (supervision/sweep.py): open allocated cases by the
+            # date their four-weekly review counts from, so it reads only the overdue ones.
+            models.Index(
+                Coalesce("last_reviewed_at", "opened_at"),
+                # ORs, not IN: the definition then reads back the same (bench/synthetic.py
+                # drops and recreates it), and the planner still matches the sweep's IN list.
+                condition=(
+                    Q(status=ReferralStatus.ASSESSED)
+                    | Q(status=ReferralStatus.WAITING)
+                    | Q(status=ReferralStatus.IN_TREATMENT)
+                )
+                & Q(assigned_practitioner__isnull=False),
+                name="referral_review_due_idx",
+            ),
         ]
 
     def __str__(self):

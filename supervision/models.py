@@ -155,3 +155,19 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class SweepQueue(models.Model):
+    """Cases with new evidence since the hourly sweep last committed (supervision/sweep.py).
+
+    Filled by statement-level triggers (migration 0002_perf_sweep_queue) on every table
+    whose rows the criteria read, in the writer's own transaction: an entry exists only
+    once its evidence is committed, and the sweep deletes exactly the entries its
+    snapshot sees, so evidence committed during a sweep waits for the next one. No
+    foreign key and no unique index, so writers never wait on a running sweep.
+    """
+
+    referral_id = models.UUIDField()
+
+    def __str__(self):
+        return f"queued case {self.referral_id}"

@@ -11,12 +11,28 @@ flags whose cause has gone.
   30 March whatever the offset.
 - Clinical criteria only count evidence newer than the case's last review, so a
   review that addresses a flag is not undone by the next sweep.
+
+Two modes give the same flags (docs/decisions/007-national-scale.md):
+
+- full (nightly, `flag_cases --full`): every criterion over every open case;
+- incremental (hourly): the clinical criteria and resolution only for the cases
+  in `supervision_sweepqueue`, which triggers fill whenever a row the criteria
+  read changes (sessions, measures, risk events, step changes, flags, and a
+  referral's status, allocation, opening or last review). The sweep deletes the
+  entries its snapshot sees in its own transaction: a killed run restores them,
+  a concurrent run blocks on them and then finds them gone, and evidence
+  committed during a sweep stays queued for the next. Clinical criteria compare
+  evidence with the last review, never with the clock, so a case without queued
+  changes cannot start or stop meeting them; only the overdue criterion moves
+  with time, and it reads the partial expression index `referral_review_due_idx`
+  so it touches only overdue open cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -64,9 +80,9 @@ CRITERIA = {
         WHERE """
     + _OPEN_CASE
     + """
-          AND COALESCE(r.last_reviewed_at, r.opened_at) IS NOT NULL
-          AND (%(now)s AT TIME ZONE %(tz)s)::date
-              - (COALESCE(r.last_reviewed_at, r.opened_at) AT TIME ZONE %(tz)s)::date > %(interval)s
+          AND COALESCE(r.last_reviewed_at, r.opened_at) < %(due_before)s
+          AND NOT EXISTS (SELECT 1 FROM supervision_flag f
+                          WHERE f.referral_id = r.id AND f.reason = 'overdue_review' AND f.resolved_at IS NULL)
     """
     + _ON_CONFLICT,
     "risk": _INSERT
@@ -195,10 +211,20 @@ class SweepResult:
         return sum(self.raised.values())
 
 
+def due_before(now: datetime) -> datetime:
+    """Local midnight starting the day 28 days before today: a case last reviewed (or
+    opened) before it is overdue. The same as "today - that day > 28" in local
+    calendar days, as one bound an index can use."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = now.astimezone(zone).date()
+    return datetime.combine(today - timedelta(days=REVIEW_INTERVAL_DAYS), time.min, tzinfo=zone)
+
+
 def _params(now: datetime, referral_ids) -> dict:
     phq, gad = measures.INSTRUMENTS["PHQ9"], measures.INSTRUMENTS["GAD7"]
     return {
         "now": now,
+        "due_before": due_before(now),
         "tz": settings.TIME_ZONE,
         "open": tuple(str(s) for s in OPEN_CASE_STATUSES),
         "interval": REVIEW_INTERVAL_DAYS,
@@ -214,29 +240,66 @@ def _params(now: datetime, referral_ids) -> dict:
     }
 
 
+DRAIN_QUEUE = "DELETE FROM supervision_sweepqueue RETURNING referral_id"
+# Past this many queued cases (a backlog, a mass update) one pass over every case is cheaper
+# than a list of ids; the flags are the same either way.
+FULL_SWEEP_FROM = 50_000
+# A semi-join on the ids rather than `r.id = ANY(array)`, so the planner can reach each
+# case's rows by index instead of filtering every open case (bench: 3,800 queued cases).
+_ONLY = "AND r.id IN (SELECT unnest(%(ids)s::uuid[]))"
+
+
 @transaction.atomic
-def sweep(*, now: datetime | None = None, referral_ids=None) -> SweepResult:
-    """Runs every criterion (for every open case, or just the given referrals)."""
+def sweep(*, now: datetime | None = None, referral_ids=None, full: bool = False) -> SweepResult:
+    """The flag sweep. By default incremental (the hourly job): the overdue criterion
+    over every open case, the rest only for queued cases. `full=True` runs every
+    criterion over every open case (nightly); `referral_ids` just those cases (after
+    a session), leaving the queue alone. All three leave the same flags."""
     params = _params(now or timezone.now(), referral_ids)
-    only = "AND r.id = ANY(%(ids)s::uuid[])" if referral_ids is not None else ""
     result = SweepResult()
     with connection.cursor() as cursor:
-        cursor.execute(RESOLVE.format(only=only), params)
-        result.resolved = cursor.rowcount
-        risk_ids = []
-        for reason, sql in CRITERIA.items():
-            cursor.execute(sql.format(only=only), params)
-            ids = [row[0] for row in cursor.fetchall()]
-            result.raised[reason] = len(ids)
-            if reason == "risk":
-                risk_ids = ids
-        if risk_ids:
-            cursor.execute(NOTIFY, {**params, "flag_ids": risk_ids})
-            notification_ids = [row[0] for row in cursor.fetchall()]
-            result.notified = len(notification_ids)
-            if notification_ids:
-                transaction.on_commit(lambda: email_notifications(notification_ids))
+        # The sweep's own flag writes are not new evidence; restored below, so a
+        # caller's enclosing transaction keeps queueing its later writes (on an error
+        # the savepoint's rollback restores it).
+        cursor.execute("SELECT set_config('iapt.sweep_queue', 'off', true)")
+        if referral_ids is not None:
+            clinical_only = overdue_only = _ONLY
+        else:
+            cursor.execute(DRAIN_QUEUE)
+            queued = {row[0] for row in cursor.fetchall()}
+            overdue_only = ""
+            if full or len(queued) > FULL_SWEEP_FROM:
+                clinical_only = ""
+            else:
+                params["ids"] = [str(i) for i in queued]
+                clinical_only = _ONLY if queued else None
+        _run(cursor, params, result, clinical_only, overdue_only)
+        cursor.execute("SELECT set_config('iapt.sweep_queue', '', true)")
     return result
+
+
+def _run(cursor, params: dict, result: SweepResult, clinical_only: str | None, overdue_only: str) -> None:
+    """Resolves, then raises; `clinical_only` None skips all but the overdue criterion."""
+    result.raised = dict.fromkeys(CRITERIA, 0)
+    if clinical_only is not None:
+        cursor.execute(RESOLVE.format(only=clinical_only), params)
+        result.resolved = cursor.rowcount
+    risk_ids = []
+    for reason, sql in CRITERIA.items():
+        only = overdue_only if reason == "overdue_review" else clinical_only
+        if only is None:
+            continue
+        cursor.execute(sql.format(only=only), params)
+        ids = [row[0] for row in cursor.fetchall()]
+        result.raised[reason] = len(ids)
+        if reason == "risk":
+            risk_ids = ids
+    if risk_ids:
+        cursor.execute(NOTIFY, {**params, "flag_ids": risk_ids})
+        notification_ids = [row[0] for row in cursor.fetchall()]
+        result.notified = len(notification_ids)
+        if notification_ids:
+            transaction.on_commit(lambda: email_notifications(notification_ids))
 
 
 def email_notifications(notification_ids) -> int:

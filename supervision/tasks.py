@@ -6,8 +6,9 @@ from . import sweep
 
 
 @shared_task(name="supervision.flag_cases")
-def flag_cases() -> dict:
-    result = sweep.sweep()
+def flag_cases(full: bool = False) -> dict:
+    """Hourly: incremental (cases with new evidence, and the overdue); nightly: full."""
+    result = sweep.sweep(full=full)
     return {"raised": result.raised_total, "resolved": result.resolved}
 
 

@@ -179,7 +179,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # The beat schedule lives here, in code, so it is reviewed like code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Every open case not reviewed in 28 days, and the clinical criteria (supervision/sweep.py).
+    # Hourly incremental (cases with new evidence, and the overdue); nightly every case in full.
     "supervision-flag-cases": {"task": "supervision.flag_cases", "schedule": crontab(minute=5)},
+    "supervision-flag-cases-full": {
+        "task": "supervision.flag_cases",
+        "schedule": crontab(hour=2, minute=35),
+        "kwargs": {"full": True},
+    },
     # Publishes follow-up work a broker outage left in the outbox (outbox/services.py).
     "outbox-relay": {"task": "outbox.relay", "schedule": 60},
 }

@@ -23,6 +23,7 @@ def test_flag_job_matches_the_hand_written_flags_and_a_second_run_changes_nothin
     assert result["flags"] > 0
     assert result["same_flags_as_reference"]
     assert result["second_run_changes"] == 0
+    assert result["hourly_run_cases"] > 0 and result["hourly_run_changes"] == 0  # re-saved unchanged
     assert 0.03 <= result["overdue_share"] <= 0.2
 
 
