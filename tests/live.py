@@ -103,6 +103,28 @@ def child_env(**extra: str) -> dict:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "iapt.settings.test", **extra}
 
 
+def celery_worker(env: dict, *, queue: str | None = None, pool: str = "solo") -> subprocess.Popen:
+    """A real Celery worker process of the project on the broker `env` names;
+    with `queue`, it consumes that queue alone, so no other test's tasks reach it."""
+    command = [sys.executable, "-m", "celery", "-A", "iapt", "worker", f"--pool={pool}"]
+    if pool == "prefork":
+        command.append("--concurrency=1")
+    command += ["--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=WARNING"]
+    if queue:
+        command += ["-Q", queue]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def stop_worker(worker: subprocess.Popen) -> str:
+    """Stops the worker and returns what it printed."""
+    worker.terminate()
+    try:
+        return worker.communicate(timeout=20)[0].decode()
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        return worker.communicate()[0].decode()
+
+
 class Gunicorn:
     def __init__(self, env: dict, *, workers: int = 1):
         self.port = free_port()

@@ -16,7 +16,17 @@ from outbox.models import OutboxMessage
 from sessions.models import MeasureScore, RiskAssessment, TherapySession
 from supervision.models import Flag, Notification
 from tests.factories import ReferralFactory, SupervisionAssignmentFactory, UserFactory
-from tests.live import ROOT, Browser, Gunicorn, RedisServer, child_env, database_url, wait_for
+from tests.live import (
+    ROOT,
+    Browser,
+    Gunicorn,
+    RedisServer,
+    celery_worker,
+    child_env,
+    database_url,
+    stop_worker,
+    wait_for,
+)
 
 SAVE_BUDGET_SECONDS = 2  # issue 7: "the save completes within 2 seconds"
 
@@ -38,28 +48,6 @@ def session_with_risk() -> dict:
         "level": "medium",
         "plan": "Safety plan agreed",
     }
-
-
-def start_worker(env) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "iapt",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def relay(env) -> str:
@@ -132,7 +120,7 @@ def test_session_saved_while_redis_is_down_and_followup_runs_once_when_it_is_bac
 
         # when Redis is back, the relay runs (the command beat's task also runs) and a worker consumes
         broker.start() if fault == "killed" else broker.thaw()
-        worker = start_worker(env)
+        worker = celery_worker(env)
         # (a frozen Redis may have taken the first publish after all: then the relay sends it again)
         assert "Published 1 message(s); 0 still waiting." in relay(env)
         wait_for(
@@ -156,11 +144,7 @@ def test_session_saved_while_redis_is_down_and_followup_runs_once_when_it_is_bac
     finally:
         output = site.stop()
         if worker is not None:
-            worker.terminate()
-            try:
-                output += worker.communicate(timeout=20)[0].decode()
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            output += stop_worker(worker)
         broker.kill()
     assert "Traceback" not in output, output
 

@@ -1,31 +1,18 @@
 """A large export through the Redis broker to a real Celery worker process."""
 
 import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from iapt.celery import app as celery_app
 from reports.models import ExportJob, ExportStatus
+from tests.live import celery_worker, database_url, stop_worker
 
 from .factories import build
 from .test_views import export, simple_cases
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def worker_database_url() -> str:
-    s = connection.settings_dict
-    host = quote(s["HOST"] or "", safe="") if (s["HOST"] or "").startswith("/") else (s["HOST"] or "")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{s['USER']}@{host}{port}/{s['NAME']}"
 
 
 @pytest.mark.celery
@@ -40,31 +27,11 @@ def test_a_real_worker_runs_the_export_and_reports_progress(client, service, man
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "iapt.settings.test",
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "EXPORT_ROOT": str(settings.EXPORT_ROOT),
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "iapt",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = celery_worker(env, queue=queue)
     try:
         # when the manager asks for it
         client.force_login(manager)
@@ -76,12 +43,7 @@ def test_a_real_worker_runs_the_export_and_reports_progress(client, service, man
             time.sleep(0.3)
             job.refresh_from_db()
     finally:
-        worker.terminate()
-        try:
-            output = worker.communicate(timeout=20)[0].decode()
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = ""
+        output = stop_worker(worker)
     # then the worker wrote it, and its owner can download it
     assert "Traceback" not in output, output
     assert job.status == ExportStatus.DONE, job.error

@@ -1,32 +1,19 @@
 """The flag job through the broker to a real Celery worker process."""
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from supervision.models import Flag
 from supervision.tasks import flag_cases
+from tests.live import celery_worker, database_url, stop_worker
 
 from .conftest import open_case
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def worker_database_url() -> str:
-    s = connection.settings_dict
-    host = quote(s["HOST"] or "", safe="") if (s["HOST"] or "").startswith("/") else (s["HOST"] or "")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{s['USER']}@{host}{port}/{s['NAME']}"
 
 
 @pytest.mark.celery
@@ -38,30 +25,10 @@ def test_flag_job_runs_on_a_real_worker(team):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "iapt.settings.test",
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "iapt",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = celery_worker(env, queue=queue)
     try:
         flag_cases.apply_async(queue=queue)
         deadline = time.monotonic() + 60
@@ -69,10 +36,5 @@ def test_flag_job_runs_on_a_real_worker(team):
             time.sleep(0.5)
         assert {f.referral_id for f in Flag.objects.filter(reason="overdue_review")} == {r.pk for r in referrals}
     finally:
-        worker.terminate()
-        try:
-            output = worker.communicate(timeout=20)[0].decode()
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = ""
+        output = stop_worker(worker)
     assert "Traceback" not in output, output

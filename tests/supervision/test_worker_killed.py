@@ -4,8 +4,6 @@ reject_on_worker_lost) leaves exactly the flags of one clean run."""
 
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 
@@ -20,7 +18,7 @@ from django.utils import timezone
 from supervision.models import Flag, Notification
 from supervision.sweep import sweep
 from supervision.tasks import flag_cases
-from tests.live import ROOT, child_env, database_url, wait_for
+from tests.live import celery_worker, child_env, database_url, stop_worker, wait_for
 
 from .conftest import RISK, log, open_case
 
@@ -85,27 +83,8 @@ def test_flag_job_killed_mid_run_is_redelivered_and_leaves_one_clean_runs_state(
             [str(missed.pk)],
         )
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "iapt",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-        ],
-        env=child_env(DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    worker = celery_worker(
+        child_env(DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL), queue=queue, pool="prefork"
     )
     watcher = own_connection()
     watcher.autocommit = True
@@ -148,12 +127,7 @@ def test_flag_job_killed_mid_run_is_redelivered_and_leaves_one_clean_runs_state(
     finally:
         blocker.close()
         watcher.close()
-        worker.terminate()
-        try:
-            output = worker.communicate(timeout=20)[0].decode()
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = worker.communicate()[0].decode()
+        output = stop_worker(worker)
     assert "WorkerLostError" in output or "exited with 'signal 9" in output, output
 
 
