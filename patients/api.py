@@ -54,9 +54,10 @@ class PatientUpdateSerializer(PatientSerializer):
         read_only_fields = ["id", "nhs_number", "created_at", "updated_at"]
 
 
-def _patient_response(patient, *, status_code=status.HTTP_200_OK):
-    response = Response(PatientSerializer(patient).data, status=status_code)
-    response["ETag"] = etag(patient.version)
+def _versioned_response(serializer_class, obj, *, status_code=status.HTTP_200_OK):
+    """The record with its version as the ETag, for the next PATCH's If-Match."""
+    response = Response(serializer_class(obj).data, status=status_code)
+    response["ETag"] = etag(obj.version)
     return response
 
 
@@ -104,7 +105,7 @@ class PatientViewSet(
             sex=data.pop("sex"),
             **data,
         )
-        return _patient_response(patient, status_code=status.HTTP_201_CREATED)
+        return _versioned_response(PatientSerializer, patient, status_code=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         patient = self.get_object()
@@ -113,7 +114,7 @@ class PatientViewSet(
         version = expected_version(request)
         changes = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         patient = services.patient_update(user=request.user, patient=patient, version=version, **changes)
-        return _patient_response(patient)
+        return _versioned_response(PatientSerializer, patient)
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -208,12 +209,6 @@ class ReferralFilterSerializer(serializers.Serializer):
     received_to = serializers.DateField(required=False)
 
 
-def _referral_response(referral, *, status_code=status.HTTP_200_OK):
-    response = Response(ReferralSerializer(referral).data, status=status_code)
-    response["ETag"] = etag(referral.version)
-    return response
-
-
 @extend_schema_view(
     list=extend_schema(summary="Referrals you have a relationship with"),
     retrieve=extend_schema(summary="One referral (audited)"),
@@ -269,7 +264,7 @@ class ReferralViewSet(
             team=data.get("team"),
             notes=data.get("reason_notes", ""),
         )
-        return _referral_response(referral, status_code=status.HTTP_201_CREATED)
+        return _versioned_response(ReferralSerializer, referral, status_code=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         referral = self.get_object()
@@ -280,7 +275,7 @@ class ReferralViewSet(
         if "reason_notes" in changes:
             changes["notes"] = changes.pop("reason_notes")
         referral = services.referral_update(user=request.user, referral=referral, version=version, **changes)
-        return _referral_response(referral)
+        return _versioned_response(ReferralSerializer, referral)
 
     @extend_schema(
         summary="Allocate a referral to a practitioner's caseload at a step",
@@ -293,4 +288,4 @@ class ReferralViewSet(
         serializer = AllocationSerializer(data=request.data, user=request.user)
         serializer.is_valid(raise_exception=True)
         referral = services.referral_allocate(user=request.user, referral=referral, **serializer.validated_data)
-        return _referral_response(referral)
+        return _versioned_response(ReferralSerializer, referral)

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -85,41 +87,43 @@ def _conflict(request, form, exc: VersionConflict, current_version: int | None) 
     form.data = data
 
 
-def patient_edit(request, patient_id):
-    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+def _edit(request, form, *, save, saved: str, patient, title: str):
+    """An edit page: the service saves only if nobody saved since the form's
+    version was read; a stale save or a refused value re-renders what was typed."""
     if request.user.role not in services.EDITING_ROLES:
         raise PermissionDenied
-    form = PatientEditForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
-                user=request.user, patient=patient, version=form.cleaned_data["version"], **form.changes()
-            )
+            save(user=request.user, version=form.cleaned_data["version"], **form.changes())
         except VersionConflict as exc:
             _conflict(request, form, exc, exc.current)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, "Patient details saved.")
+            messages.success(request, saved)
             return redirect("patients:detail", patient.pk)
-    return render(request, "patients/edit.html", {"form": form, "patient": patient, "title": "Edit patient details"})
+    return render(request, "patients/edit.html", {"form": form, "patient": patient, "title": title})
+
+
+def patient_edit(request, patient_id):
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    return _edit(
+        request,
+        PatientEditForm(request.POST or None, instance=patient),
+        save=partial(services.patient_update, patient=patient),
+        saved="Patient details saved.",
+        patient=patient,
+        title="Edit patient details",
+    )
 
 
 def referral_edit(request, referral_id):
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-    if request.user.role not in services.EDITING_ROLES:
-        raise PermissionDenied
-    form = ReferralEditForm(request.POST or None, referral=referral)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.referral_update(
-                user=request.user, referral=referral, version=form.cleaned_data["version"], **form.changes()
-            )
-        except VersionConflict as exc:
-            _conflict(request, form, exc, exc.current)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Referral saved.")
-            return redirect("patients:detail", referral.patient_id)
-    return render(request, "patients/edit.html", {"form": form, "patient": referral.patient, "title": "Edit referral"})
+    return _edit(
+        request,
+        ReferralEditForm(request.POST or None, referral=referral),
+        save=partial(services.referral_update, referral=referral),
+        saved="Referral saved.",
+        patient=referral.patient,
+        title="Edit referral",
+    )
