@@ -9,17 +9,23 @@ CHARTED = ("PHQ9", "GAD7", "SPIN", "PDSS", "PCL5", "IESR", "MI", "OCI", "HAI", "
 
 
 def measure_series(sessions) -> list[dict]:
-    """One series per measure that has complete scores, in session order."""
+    """One series per measure that has complete scores, in session order. Each
+    session carries its measures as `measure_list` dicts (sessions/selectors.py
+    `record_for_user`)."""
     series: dict[str, dict] = {}
     for session in sessions:
-        for score in session.measures.all():
-            if not score.complete or score.instrument not in CHARTED:
+        day = None
+        for score in session.measure_list:
+            code = score["instrument"]
+            if not score["complete"] or code not in CHARTED:
                 continue
-            instrument = measures.INSTRUMENTS[score.instrument]
+            instrument = measures.INSTRUMENTS[code]
+            if day is None:
+                day = timezone.localtime(session.started_at).strftime("%d/%m/%Y")
             entry = series.setdefault(
-                score.instrument,
+                code,
                 {
-                    "code": score.instrument,
+                    "code": code,
                     "name": instrument.name,
                     "cutoff": instrument.cutoff,
                     "cutoffInclusive": instrument.cutoff_inclusive,
@@ -28,9 +34,7 @@ def measure_series(sessions) -> list[dict]:
                     "points": [],
                 },
             )
-            entry["points"].append(
-                {"x": timezone.localtime(session.started_at).strftime("%d/%m/%Y"), "y": float(score.total)}
-            )
+            entry["points"].append({"x": day, "y": float(score["total"])})
     for entry in series.values():
         points = entry["points"]
         change = points[-1]["y"] - points[0]["y"] if len(points) > 1 else 0

@@ -44,8 +44,8 @@ def test_caseload_query_count_does_not_grow(client, db, django_assert_max_num_qu
     pwp = UserFactory(role=Role.PWP)
     caseload_of(pwp, size)
     client.force_login(pwp)
-    # session, user, the caseload (one query: every figure is a subquery), the
-    # audit insert with its savepoint: the same for 3 cases or 25.
+    # session, user, the caseload (one statement: every figure a LATERAL join),
+    # the audit insert with its savepoint: the same for 3 cases or 25.
     with django_assert_max_num_queries(6):
         response = client.get(reverse("sessions:caseload"))
     assert response.status_code == 200
@@ -62,14 +62,37 @@ def test_record_page_query_count_does_not_grow(client, db, django_assert_max_num
     )
     add_sessions(pwp, referral, sessions)
     client.force_login(pwp)
-    # session, user, the referral (+ audit insert and savepoints), sessions, their
-    # measures (prefetch), risks, step changes, amendments: fixed whatever the length.
+    # session, user, the referral (+ audit insert and savepoints), sessions with
+    # their measures (one query), risks, step changes, amendments: fixed whatever the length.
     with django_assert_max_num_queries(12):
         response = client.get(reverse("sessions:record", args=[referral.pk]))
     assert response.status_code == 200
     series = {s["code"]: s for s in response.context["chart_series"]}
     assert len(series["PHQ9"]["points"]) == sessions
     assert series["PHQ9"]["cutoff"] == 10
+
+
+@pytest.mark.parametrize("amendments", [1, 5])
+def test_ended_record_lists_its_amendments_in_a_fixed_number_of_queries(
+    client, db, django_assert_max_num_queries, amendments
+):
+    from patients.codes import ReferralStatus
+    from sessions.services import amendment_record
+
+    pwp = UserFactory(role=Role.PWP)
+    referral = ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
+    add_sessions(pwp, referral, 2)
+    referral.status, referral.ended_on, referral.end_code = ReferralStatus.ENDED, timezone.localdate(), "46"
+    referral.save()
+    for n in range(amendments):
+        amendment_record(user=pwp, referral=referral, text=f"Correction {n}", reason="Typing error")
+    client.force_login(pwp)
+    # as above; who recorded each amendment comes with it (no query per amendment)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("sessions:record", args=[referral.pk]))
+    content = response.content.decode()
+    assert all(f"Correction {n}" in content for n in range(amendments))
+    assert content.count(f"by {pwp}:") == amendments
 
 
 def test_caseload_shows_risk_marker_and_trainee_capacity(client, db):
