@@ -319,32 +319,85 @@ def bench_report(date_from, date_to) -> dict:
     )
 
 
+# The context keys the context processors add; what is left of a rendered
+# page's context is what its view gave the template.
+_PROCESSOR_KEYS = {
+    *("True", "False", "None"),
+    *("request", "user", "perms", "messages", "DEFAULT_MESSAGE_LEVELS", "csrf_token"),
+}
+
+
+def static_reference(client, url: str, name: str, repeat: int) -> tuple[float, int, list]:
+    """Median time of the static reference of a page (bench/urls.py): the page's
+    own template rendered with the context its view gave it on a real request
+    (the same rows), held in memory, so no SQL beyond the session and user."""
+    from django.template import Template
+    from django.test.utils import instrumented_test_render
+
+    from bench.urls import STATIC_PAGES
+
+    # The test client records the templates and contexts of a response only
+    # when rendering is instrumented (as under the test runner); instrument
+    # this one request, so the timed requests run as in production.
+    original, Template._render = Template._render, instrumented_test_render
+    try:
+        response = client.get(url)
+    finally:
+        Template._render = original
+    template = response.templates[0].name
+    context = {k: v for k, v in response.context[0].flatten().items() if k not in _PROCESSOR_KEYS}
+    STATIC_PAGES[name] = (template, context)
+    assert client.get(f"/bench/static/{name}/").status_code == 200, name
+    return page(client, f"/bench/static/{name}/", repeat=repeat)
+
+
 def bench_caseload_and_record() -> dict:
+    """Case 4. Each page against two references measured in the same run: the
+    issue's bare shell (base.html with nothing in it: the target's reference)
+    and the static page (the same template and rows, no SQL), whose ratio
+    isolates our data access from the template engine's cost of the rows."""
     from django.db.models import Count
 
     from patients.codes import OPEN_STATUSES
     from patients.models import Referral
+    from sessions.selectors import CASELOAD_PAGE_SIZE
 
     def open_cases(username):
         return Referral.objects.filter(assigned_practitioner__username=username, status__in=OPEN_STATUSES).count()
 
-    # My caseload: the heavy caseload (250 open cases) against a colleague's ordinary one.
+    def page_case(name, client, url, shell, static_name, **extra):
+        ours = page(client, url, repeat=9)
+        static = static_reference(client, url, static_name, repeat=9)
+        return case(
+            name,
+            ours[0],
+            shell,
+            queries=ours[1],
+            sql_seconds=round(sum(t for _, _, t in ours[2]), 4),
+            static_reference=round(static[0], 4),
+            static_queries=static[1],
+            ratio_to_static=round(ours[0] / static[0], 2),
+            static_to_shell=round(static[0] / shell, 2),
+            **extra,
+        ), ours
+
+    # My caseload: the heavy caseload (250 open cases) against a colleague's
+    # ordinary one; the default page (the first 50, risk first) and all 250.
     heavy, light = "syn-1-pwp-0", "syn-1-pwp-1"
     client = client_for(heavy)
     shell = page(client, "/bench/shell/", repeat=9)[0]
-    big = page(client, "/caseload/", repeat=9)
     small = page(client_for(light), "/caseload/", repeat=3)
-    caseload_case = case(
-        "4a my caseload",
-        big[0],
-        shell,
-        open_cases=open_cases(heavy),
-        queries=big[1],
-        sql_seconds=round(sum(t for _, _, t in big[2]), 4),
-        queries_small_caseload=small[1],
-        small_caseload_cases=open_cases(light),
-        constant_queries=big[1] == small[1],
-    )
+    common = {
+        "open_cases": open_cases(heavy),
+        "queries_small_caseload": small[1],
+        "small_caseload_cases": open_cases(light),
+    }
+    caseload_case, big = page_case("4a my caseload (first page)", client, "/caseload/", shell, "caseload", **common)
+    caseload_case["rows_shown"] = min(common["open_cases"], CASELOAD_PAGE_SIZE)
+    caseload_case["constant_queries"] = big[1] == small[1]
+    all_case, every = page_case("4a my caseload (all)", client, "/caseload/?all=1", shell, "caseload-all", **common)
+    all_case["rows_shown"] = common["open_cases"]
+    all_case["constant_queries"] = every[1] == small[1]
     # The record page: the first service's longest record (20 sessions at most)
     # against one of a single session, each read by its practitioner.
     referrals = Referral.objects.filter(service__ods_code="SY00001").annotate(n=Count("sessions"))
@@ -352,20 +405,19 @@ def bench_caseload_and_record() -> dict:
     fewest = referrals.filter(n=1, assigned_practitioner_id=most.assigned_practitioner_id).order_by("pk")[0]
     client = client_for(most.assigned_practitioner.username)
     shell = page(client, "/bench/shell/", repeat=9)[0]
-    record = page(client, f"/referrals/{most.pk}/record/", repeat=9)
     record_small = page(client, f"/referrals/{fewest.pk}/record/", repeat=3)
-    record_case = case(
+    record_case, record = page_case(
         "4b record page",
-        record[0],
+        client,
+        f"/referrals/{most.pk}/record/",
         shell,
+        "record",
         sessions=most.n,
-        queries=record[1],
-        sql_seconds=round(sum(t for _, _, t in record[2]), 4),
         queries_small_record=record_small[1],
         small_record_sessions=fewest.n,
-        constant_queries=record[1] == record_small[1],
     )
-    return {"caseload": caseload_case, "record": record_case}
+    record_case["constant_queries"] = record[1] == record_small[1]
+    return {"caseload": caseload_case, "caseload_all": all_case, "record": record_case}
 
 
 # -- 5: the supervisor's overdue cases -------------------------------------------

@@ -12,7 +12,8 @@ LABELS = {
     "flags": "1 flag job",
     "export": "2 audit CSV",
     "report": "3 service report",
-    "caseload": "4a My caseload",
+    "caseload": "4a My caseload (page)",
+    "caseload_all": "4a My caseload (all)",
     "record": "4b record page",
     "dashboard": "5 supervisor dashboard",
     "logging": "6 session logging",
@@ -33,7 +34,7 @@ def verdict(name: str, c: dict, referrals: int) -> tuple[bool | None, str]:
         return ratio <= 1.5 and c["peak_memory_mb"] < 250 and c["rows"] == c["reference_rows"], "<= 1.5x, < 250 MB"
     if name == "report":
         return ratio <= 1.5 and c["ours"] < 1, "<= 1.5x and < 1 s"
-    if name in ("caseload", "record"):
+    if name in ("caseload", "caseload_all", "record"):
         return ratio <= 3 and c["constant_queries"], "<= 3x, queries constant"
     if name == "dashboard":
         return c["uses_index"] and c["no_seq_scan_of_referrals"], "index, no seq scan of referrals"
@@ -55,15 +56,15 @@ def _detail(name: str, c: dict) -> str:
         )
     if name == "report":
         return f"{c['referrals']} referrals, {c['queries']} queries"
-    if name == "caseload":
+    if name in ("caseload", "caseload_all"):
         return (
-            f"{c['open_cases']} cases: {c['queries']} queries; {c['small_caseload_cases']} cases: "
-            f"{c['queries_small_caseload']} queries"
+            f"{c.get('rows_shown', c['open_cases'])} of {c['open_cases']} cases shown: {c['queries']} queries; "
+            f"{c['small_caseload_cases']} cases: {c['queries_small_caseload']} queries" + _static(c)
         )
     if name == "record":
         return (
             f"{c['sessions']} sessions: {c['queries']} queries; {c['small_record_sessions']} session(s): "
-            f"{c['queries_small_record']} queries"
+            f"{c['queries_small_record']} queries" + _static(c)
         )
     if name == "dashboard":
         return f"{c['rows']} cases, referrals read by {', '.join(c['referral_access'])}; seq scans: {c['seq_scans']}"
@@ -72,6 +73,16 @@ def _detail(name: str, c: dict) -> str:
     if name == "generate":
         return f"{c['referrals']} referrals, {c['sessions']} sessions, {c['measures']} measures"
     return ""
+
+
+def _static(c: dict) -> str:
+    """Case 4's second reference: the same template and rows with no SQL."""
+    if "static_reference" not in c:
+        return ""
+    return (
+        f"; vs the static page (same template and rows, no SQL) {c['static_reference']:.4f} s: "
+        f"{c['ratio_to_static']:.2f}x (static page / shell {c['static_to_shell']:.2f}x)"
+    )
 
 
 def rows(summary: dict) -> list[dict]:

@@ -41,6 +41,13 @@ def test_caseload_and_record_queries_do_not_grow(year, bench_urls):
     assert result["caseload"]["constant_queries"]
     assert result["record"]["sessions"] >= 15 > result["record"]["small_record_sessions"]
     assert result["record"]["constant_queries"]
+    # the first page and the whole caseload, each also against its static page:
+    # the same template and rows with no SQL beyond the session and the user
+    assert result["caseload"]["rows_shown"] == 50 and result["caseload_all"]["rows_shown"] == 250
+    assert result["caseload_all"]["constant_queries"]
+    for name in ("caseload", "caseload_all", "record"):
+        assert result[name]["static_queries"] == 2 < result[name]["queries"], name
+        assert result[name]["static_reference"] > 0 and result[name]["ratio_to_static"] > 0
 
 
 def test_session_logging_posts_without_errors(year, bench_urls):
