@@ -186,7 +186,8 @@ def caseload_for_user(
 ) -> CaseloadPage:
     """My caseload (DOMAIN.md "Who uses it"): every open case the practitioner
     holds, sorted over the whole caseload and cut into pages of `page_size`
-    (None: all of them), in one query whatever the caseload's size."""
+    (None: all of them), in one query whatever the caseload's size (two for a
+    page number past the end, which falls back to the first page)."""
     filters = filters or {}
     base = Referral.objects.for_caseload(user)
     if filters.get("step"):
@@ -218,8 +219,9 @@ def caseload_for_user(
         where.append("c.review_anchor < %(overdue_before)s")
         params["overdue_before"] = timezone.now() - timedelta(days=28)
     page = max(1, page)
-    # The ORM's placeholders are positional; the rest of the statement names its own.
-    base_sql = base_sql % tuple(f"%(base_{n})s" for n in range(len(base_params)))
+    # The ORM's placeholders are positional; the rest of the statement names its
+    # own. A literal %% in the ORM's SQL must stay %% through this formatting.
+    base_sql = base_sql.replace("%%", "%%%%") % tuple(f"%(base_{n})s" for n in range(len(base_params)))
     params.update({f"base_{n}": value for n, value in enumerate(base_params)})
     params.update(
         risk_levels=list(RISK_MARKER_LEVELS),
