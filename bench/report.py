@@ -54,7 +54,12 @@ def _detail(name: str, c: dict) -> str:
             f"(COPY's {c['reference_peak_memory_mb']})"
         )
     if name == "report":
-        return f"{c['referrals']} referrals, {c['queries']} queries"
+        built = (
+            f"; outcome summaries of {c['summaries_built']} referrals built in {c['summary_build_s']:.1f} s"
+            if "summary_build_s" in c
+            else ""
+        )
+        return f"{c['referrals']} referrals, {c['queries']} queries{built}"
     if name == "caseload":
         return (
             f"{c['open_cases']} cases: {c['queries']} queries; {c['small_caseload_cases']} cases: "
