@@ -218,9 +218,25 @@ def _live_summaries() -> str:
 
 def _stored_summaries() -> str:
     """The stored summary under the same names, c and m, so every expression
-    after it is the live SELECT's own."""
+    after it is the live SELECT's own. Read by its primary key for each of the
+    scope's referrals (OFFSET 0 keeps the LATERAL a per-referral index probe):
+    a hash join would read the summary of every referral in the country."""
     measure = ", ".join(f"c.{name}" for name in MEASURE_COLUMNS)
-    return f"JOIN {SUMMARY_TABLE} c ON c.referral_id = r.id\nCROSS JOIN LATERAL (SELECT {measure}) m"
+    return (
+        f"CROSS JOIN LATERAL (SELECT so.* FROM {SUMMARY_TABLE} so WHERE so.referral_id = r.id OFFSET 0) c\n"  # noqa: S608 - fixed names
+        f"CROSS JOIN LATERAL (SELECT {measure}) m"
+    )
+
+
+# The patient of each referral: a join for the live SELECT, which reads every
+# session and measure of the scope anyway; a per-referral primary-key probe for
+# the stored one, for the same reason as the summary (the patients of the whole
+# country would be read to find the scope's).
+_PATIENT_JOIN = "JOIN patients_patient p ON p.id = r.patient_id"
+_PATIENT_PROBE = (
+    "CROSS JOIN LATERAL (SELECT pp.nhs_number, pp.given_name, pp.family_name, pp.date_of_birth, pp.sex, "
+    "pp.ethnicity FROM patients_patient pp WHERE pp.id = r.patient_id OFFSET 0) p"
+)
 
 
 def descriptor_values(params: dict) -> str:
@@ -267,6 +283,7 @@ def outcome_rows_sql(
         ended=ReferralStatus.ENDED.value,
     )
     summaries = _stored_summaries() if stored else _live_summaries()
+    patient = _PATIENT_PROBE if stored else _PATIENT_JOIN
     team_clause = ""
     if team_id is not None:
         params["team_id"] = team_id
@@ -326,7 +343,7 @@ SELECT r.id::text AS referral_id,
        CASE WHEN g.ended THEN o.deteriorated END AS reliable_deterioration,
        CASE WHEN g.ended THEN o.recovered AND o.improved END AS reliable_recovery
 FROM ref r
-JOIN patients_patient p ON p.id = r.patient_id
+{patient}
 JOIN accounts_service sv ON sv.id = %(service_id)s
 LEFT JOIN accounts_team t ON t.id = r.team_id
 LEFT JOIN (VALUES
