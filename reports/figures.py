@@ -179,9 +179,12 @@ def referral_figures(scope, *, stored: bool = True) -> tuple[dict, list[dict]]:
     """The referral figures of the period (totals and every breakdown: source,
     end code, age band, sex, ethnic group) and the monthly trend, in ONE query
     over the outcome rows of the trend's range (which starts on or before the
-    period), with GROUPING SETS. Reads the stored summaries (refresh the scope's
-    queue first, as service_report does); stored=False computes them live (the
-    tests hold one to the other)."""
+    period), with GROUPING SETS. Reads the stored summaries, after refreshing
+    the service's queued referrals (a handful: the beat task drains the queue
+    every minute), so the figures are as of now; stored=False computes them
+    live (the tests hold one to the other)."""
+    if stored:
+        outcomes_refresh(service_id=scope.service.pk)
     start, last_day = _trend_range(scope)
     rows_sql, params = outcome_rows_sql(**_scope_args(scope, date_from=start), ordered=False, stored=stored)
     _period_flags_params(params, scope.date_from, scope.date_to)
@@ -525,9 +528,6 @@ class ServiceReport:
 
 
 def service_report(scope, *, now: datetime | None = None) -> ServiceReport:
-    # The service's queued referrals first (a handful: the beat task drains the
-    # queue every minute), so the figures read summaries as of now.
-    outcomes_refresh(service_id=scope.service.pk)
     counts, trend_months = referral_figures(scope)
     total = counts["total"]
     ended_by_code = {k: v for k, v in counts["end_code"].items() if k}

@@ -341,3 +341,16 @@ def test_the_command_and_the_beat_task_refresh(pwp, settings):
     call_command("refresh_outcomes", "--full", stdout=out)
     assert "Outcome summaries written: 1." in out.getvalue()
     assert_current(pwp.service)
+
+
+def test_every_reader_of_the_stored_figures_refreshes_first(pwp):
+    """The API's report and the page call the same function: it refreshes the
+    service's queue itself, so no caller can read a summary the queue says is stale."""
+    referral = referral_for(pwp)
+    log(pwp, referral, days_ago=20, kind="01")
+    date_from, date_to = period()
+    scope = ReportScope(service=pwp.service, team=None, date_from=date_from, date_to=date_to)
+    assert queued(referral)
+    assert figures.referral_counts(scope) == figures.referral_counts(scope, stored=False)
+    assert figures.referral_counts(scope)["total"]["assessed"] == 1
+    assert not queued(referral)
