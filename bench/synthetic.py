@@ -217,11 +217,7 @@ class Generator:
             self.referral_staging(cursor)
             dropped = self.drop(cursor) if self.drop_indexes else ([], [])
             self.patients_and_referrals(cursor)
-            self.step(
-                "outcome queue",
-                cursor,
-                "INSERT INTO reports_outcomequeue (referral_id) SELECT referral_id FROM syn_ref",
-            )
+            self.outcome_queue()
             self.clinical(cursor)
             self.supervision(cursor)
             self.recreate(cursor, *dropped)
@@ -597,6 +593,16 @@ CROSS JOIN LATERAL (SELECT {self._reviewed_at_sql()} AS reviewed_at) AS rv
             WHEN r.status = 'ended' AND r.end_code IN ('46', '47', '48') AND r.k > 0 THEN r.received_on + r.last_off
         END)"""
         return f"(({review_day}) + time '14:00') AT TIME ZONE %(tz)s"
+
+    def outcome_queue(self) -> None:
+        """Every referral queued for its outcome summary, under the current definition
+        (reports/outcome_summary.py): one INSERT instead of the triggers row by row."""
+        from reports.outcome_summary import outcomes_requeue_all
+
+        started = time.perf_counter()
+        queued = outcomes_requeue_all()
+        self.result.steps["outcome queue"] = time.perf_counter() - started
+        self.log(f"  outcome queue: {queued} rows in {self.result.steps['outcome queue']:.1f} s")
 
     # -- sessions and measures ----------------------------------------------
     def clinical(self, cursor) -> None:

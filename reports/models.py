@@ -124,3 +124,16 @@ class OutcomeQueue(models.Model):
 
     def __str__(self):
         return f"Queued outcome refresh {self.referral_id}"
+
+
+class OutcomeDefinition(models.Model):
+    """The fingerprint of the SQL and national codes the stored outcome
+    summaries were computed with (one row). When a release changes them, the
+    beat refresh queues every referral again (reports/outcome_summary.py)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    fingerprint = models.CharField(max_length=64)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Outcome summary definition {self.fingerprint[:12]}"

@@ -23,15 +23,20 @@ under one snapshot. So:
 Who refreshes: the report, for its own service just before it aggregates (a
 handful of referrals at any moment); the Celery beat task every minute, in
 batches (`refresh_outcomes`); `manage.py refresh_outcomes --full` queues every
-referral and builds them all. The bulk load of bench/synthetic.py turns the
+referral and builds them all. The beat task also compares a fingerprint of the
+refresh's SQL and codes with the one the summaries were built under, and
+queues every referral when a release changed it. The bulk load of bench/synthetic.py turns the
 triggers off and queues every referral itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .sql import (
     CONTACT_COLUMNS,
@@ -121,9 +126,49 @@ def outcomes_queued(*, service_id: int | None = None) -> int:
         return cursor.fetchone()[0]
 
 
+def definition_fingerprint() -> str:
+    """A hash of everything the stored summaries depend on besides the rows: the
+    refresh's SQL text and its parameters (national codes, time zone, each
+    descriptor's ADSM). Thresholds are not in it: they are applied at read time."""
+    sql, params = refresh_statement()
+    return hashlib.sha256((sql + json.dumps(params, sort_keys=True, default=str)).encode()).hexdigest()
+
+
+def outcomes_check_definition() -> bool:
+    """Queues every referral once if the summaries were computed under another
+    definition (a release changed the SQL or the codes), or under none recorded;
+    True if it did. Run by the beat task before it drains the queue."""
+    from .models import OutcomeDefinition
+
+    if OutcomeDefinition.objects.filter(pk=1, fingerprint=definition_fingerprint()).exists():
+        return False
+    return outcomes_requeue_all(only_if_changed=True) is not None
+
+
+def outcomes_requeue_all(*, only_if_changed: bool = False) -> int | None:
+    """Queues every referral and records the current definition, in one
+    transaction: from then on every summary is either built under it or queued.
+    With only_if_changed, does nothing (None) if another worker already did."""
+    from .models import OutcomeDefinition
+
+    fingerprint = definition_fingerprint()
+    with transaction.atomic():
+        OutcomeDefinition.objects.get_or_create(pk=1, defaults={"fingerprint": ""})
+        current = OutcomeDefinition.objects.select_for_update().get(pk=1)
+        if only_if_changed and current.fingerprint == fingerprint:
+            return None
+        queued = outcomes_enqueue_all()
+        current.fingerprint, current.changed_at = fingerprint, timezone.now()
+        current.save()
+    return queued
+
+
 def outcomes_refresh_all(*, batch: int = BATCH, log: Callable[[str], None] | None = None) -> int:
     """Drains the whole queue in batches, each its own transaction (the beat
-    task; the full rebuild). Safe to run twice or concurrently."""
+    task; the full rebuild), after queueing everything if the definition
+    changed. Safe to run twice or concurrently."""
+    if outcomes_check_definition() and log:
+        log("outcome summaries: the definition changed; every referral queued")
     written = 0
     while True:
         with transaction.atomic():
@@ -155,6 +200,5 @@ def outcomes_enqueue_all(*, service_id: int | None = None) -> int:
 
 def outcomes_rebuild(*, log: Callable[[str], None] | None = None) -> int:
     """Every summary recomputed: queue every referral (committed), then drain."""
-    with transaction.atomic():
-        outcomes_enqueue_all()
+    outcomes_requeue_all()
     return outcomes_refresh_all(log=log)

@@ -354,3 +354,24 @@ def test_every_reader_of_the_stored_figures_refreshes_first(pwp):
     assert figures.referral_counts(scope) == figures.referral_counts(scope, stored=False)
     assert figures.referral_counts(scope)["total"]["assessed"] == 1
     assert not queued(referral)
+
+
+def test_a_release_that_changes_the_definition_requeues_every_summary(pwp, monkeypatch):
+    from reports import sql
+    from reports.outcome_summary import outcomes_check_definition
+
+    referral = referral_for(pwp)
+    log(pwp, referral, days_ago=30, kind="01")
+    log(pwp, referral, days_ago=20)
+    assert_current(pwp.service)
+    assert not outcomes_check_definition()  # the same code: nothing to do
+    assert ReferralOutcome.objects.get(referral=referral).treatment_sessions == 1
+    # when a release counts assessments as treatment too (a change of national codes)
+    monkeypatch.setattr(sql, "TREATMENT_APPOINTMENT_TYPES", {*sql.TREATMENT_APPOINTMENT_TYPES, "01"})
+    assert rows(pwp.service, stored=True) != rows(pwp.service, stored=False)
+    # then the beat task's next run queues every referral and rebuilds them under it
+    assert outcomes_check_definition()
+    assert queued(referral)
+    assert_current(pwp.service)
+    assert ReferralOutcome.objects.get(referral=referral).treatment_sessions == 2
+    assert not outcomes_check_definition()
