@@ -3,8 +3,11 @@ database the bench generated (kept after `make bench`):
 
     python -m iapt.devservices bench-explain
 
-Prints, for the largest service's year: the outcome SELECT (the report and the
-export), and each statement of the flag sweep, with their top plan lines."""
+Prints, for the largest service's year: the outcome SELECT (the export), every
+statement of the service report's figures (`reports.figures.service_report`,
+as the page runs them), and each statement of the flag sweep, with their top
+plan lines. `python -m iapt.devservices bench-explain report` shows the report
+only, with longer plans."""
 
 import os
 import sys
@@ -37,11 +40,42 @@ def explain(title: str, sql: str, params, lines: int = 14) -> None:
         print(line[:160])
 
 
+def report_statements(service, date_from, date_to) -> list[tuple[str, object]]:
+    """The statements of one service report, captured as the page runs them."""
+    from reports import figures
+    from reports.selectors import ReportScope
+
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    scope = ReportScope(service=service, team=None, date_from=date_from, date_to=date_to)
+    with connection.execute_wrapper(capture):
+        figures.service_report(scope)
+    return captured
+
+
+def explain_report(service, date_from, date_to, lines: int) -> None:
+    with transaction.atomic():
+        for index, (sql, params) in enumerate(report_statements(service, date_from, date_to), 1):
+            if sql.lstrip().upper().startswith(("SELECT SET_CONFIG", "SAVEPOINT", "RELEASE")):
+                continue
+            explain(f"report statement {index}: {' '.join(sql.split())[:90]}", sql, params, lines)
+        transaction.set_rollback(True)
+
+
 def main() -> None:
     service = Service.objects.annotate(n=Count("referrals")).order_by("-n")[0]
     today = timezone.localdate()
-    sql, params = outcome_rows_sql(service_id=service.pk, date_from=today - timedelta(days=365), date_to=today)
+    date_from = today - timedelta(days=365)
+    if sys.argv[1:] == ["report"]:
+        explain_report(service, date_from, today, 40)
+        return
+    sql, params = outcome_rows_sql(service_id=service.pk, date_from=date_from, date_to=today)
     explain(f"outcome SELECT, {service.n} referrals of {service}", sql, params)
+    explain_report(service, date_from, today, 14)
     params = sweep._params(timezone.now(), None)
     with transaction.atomic():
         explain("sweep: resolve", sweep.RESOLVE.format(only=""), params, 8)

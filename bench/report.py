@@ -55,7 +55,12 @@ def _detail(name: str, c: dict) -> str:
             f"(COPY's {c['reference_peak_memory_mb']})"
         )
     if name == "report":
-        return f"{c['referrals']} referrals, {c['queries']} queries"
+        built = (
+            f"; outcome summaries of {c['summaries_built']} referrals built in {c['summary_build_s']:.1f} s"
+            if "summary_build_s" in c
+            else ""
+        )
+        return f"{c['referrals']} referrals, {c['queries']} queries{built}"
     if name in ("caseload", "caseload_all"):
         return (
             f"{c.get('rows_shown', c['open_cases'])} of {c['open_cases']} cases shown: {c['queries']} queries; "

@@ -75,3 +75,65 @@ class ExportJob(models.Model):
         kind = "identifiable" if self.identifiable else "pseudonymised"
         f = self.filters
         return f"talking-therapies-{kind}-{f.get('date_from')}-to-{f.get('date_to')}.{self.format}"
+
+
+class ReferralOutcome(models.Model):
+    """The contact and measure summary of one referral, exactly what the `c`
+    and `m` LATERALs of reports/sql.py compute, stored so the service report
+    aggregates one row a referral instead of its sessions and measures.
+    Caseness, reliable change and recovery stay computed at read time from
+    these columns, so a change of thresholds flows through at once.
+
+    Kept by reports/outcome_summary.py from reports_outcomequeue, which
+    database triggers fill on every write to sessions, measures and a
+    referral's problem descriptor (migration 0002; docs/decisions/008)."""
+
+    referral = models.OneToOneField("patients.Referral", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    appointments = models.IntegerField()
+    attended_contacts = models.IntegerField()
+    treatment_sessions = models.IntegerField()
+    dna_count = models.IntegerField()
+    assessed_on = models.DateField(null=True)
+    first_treatment_on = models.DateField(null=True)
+    second_treatment_on = models.DateField(null=True)
+    phq_first = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    phq_last = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    phq_scores = models.IntegerField()
+    gad_first = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    gad_last = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    gad_scores = models.IntegerField()
+    adsm = models.CharField(max_length=10, null=True)  # NULL: no ADSM score, as in the SELECT
+    adsm_first = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    adsm_last = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    adsm_scores = models.IntegerField()
+
+    def __str__(self):
+        return f"Outcome summary of referral {self.referral_id}"
+
+
+class OutcomeQueue(models.Model):
+    """Referrals whose outcome summary is out of date. Filled by statement-level
+    triggers in the writer's own transaction; drained by the refresh. No unique
+    index and no foreign key: a writer never waits on a running refresh."""
+
+    id = models.BigAutoField(primary_key=True)
+    referral_id = models.UUIDField()
+
+    class Meta:
+        indexes = [models.Index(fields=["referral_id", "id"], name="outcomequeue_referral_idx")]
+
+    def __str__(self):
+        return f"Queued outcome refresh {self.referral_id}"
+
+
+class OutcomeDefinition(models.Model):
+    """The fingerprint of the SQL and national codes the stored outcome
+    summaries were computed with (one row). When a release changes them, the
+    beat refresh queues every referral again (reports/outcome_summary.py)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    fingerprint = models.CharField(max_length=64)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Outcome summary definition {self.fingerprint[:12]}"

@@ -8,11 +8,14 @@ once in SQL; tests hold them to the pure rules of reports/outcomes.py.
 
 How it works:
 - `ref` picks the referrals (an index range scan on service and received_on);
-- `contact` reads their care contacts once; `contact_summary` counts attended
+- CONTACT_SUMMARY (`c`) reads a referral's care contacts once, counts attended
   treatment appointments (types 02/03/05, attendance 5/6) and DNAs with FILTER,
-  and takes the first and second treatment dates from an ordered array_agg;
-- `score` numbers each measure's complete scores from the first and from the
-  last with two window functions; `paired` keeps the first and last total;
+  and numbers the attended treatment appointments to find the first and second;
+- MEASURE_SUMMARY (`m`) numbers each measure's complete scores from the first
+  and from the last with two window functions and keeps the first and last;
+- live (exports, CSV, the check) they run as LATERALs per referral; the report
+  reads them stored in reports_referraloutcome (stored=True), where
+  reports/outcome_summary.py keeps the same two fragments' results;
 - the anxiety measure is the problem descriptor's ADSM when it has paired ADSM
   scores, else GAD-7 (the national back-up rule);
 - thresholds and reliable change values are query parameters read from
@@ -129,6 +132,133 @@ def _instrument_params() -> tuple[str, str, dict]:
     return ",\n    ".join(instrument_rows), ",\n        ".join(descriptor_rows), params
 
 
+# The two per-referral summaries, written once. The live SELECT below runs them
+# as LATERALs for every referral (exports, CSV, the check); the refresh of
+# reports/outcome_summary.py runs the same text for queued referrals and stores
+# the result in reports_referraloutcome, which the report's aggregates read.
+# Both expect the referral as `r` and its ADSM (if any) as `da.instrument`.
+# The care contacts, read once through the (referral, started_at) index.
+CONTACT_SUMMARY = """(
+    SELECT count(*) AS appointments,
+           count(*) FILTER (WHERE x.attended) AS attended_contacts,
+           count(*) FILTER (WHERE x.attended AND x.treatment) AS treatment_sessions,
+           count(*) FILTER (WHERE x.dna) AS dna_count,
+           min(x.day) FILTER (WHERE x.attended AND x.assessment) AS assessed_on,
+           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 1) AS first_treatment_on,
+           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 2) AS second_treatment_on
+    FROM (
+        SELECT (s.started_at AT TIME ZONE %(tz)s)::date AS day,
+               s.attendance = ANY(%(attended)s::text[]) AS attended,
+               s.appointment_type = ANY(%(treatment)s::text[]) AS treatment,
+               s.appointment_type = ANY(%(assessment)s::text[]) AS assessment,
+               s.attendance = %(dna)s AS dna,
+               row_number() OVER (
+                   PARTITION BY s.attendance = ANY(%(attended)s::text[])
+                                AND s.appointment_type = ANY(%(treatment)s::text[])
+                   ORDER BY s.started_at, s.id
+               ) AS treatment_n
+        FROM therapy_sessions_therapysession s
+        WHERE s.referral_id = r.id
+    ) x
+)"""
+CONTACT_COLUMNS = (
+    "appointments",
+    "attended_contacts",
+    "treatment_sessions",
+    "dna_count",
+    "assessed_on",
+    "first_treatment_on",
+    "second_treatment_on",
+)
+# Each measure's complete scores numbered from the first and from the last
+# (window functions over the (referral, instrument, taken_at) index): the
+# paired scores are the first and the last.
+MEASURE_SUMMARY = """(
+    SELECT max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_first = 1) AS phq_first,
+           max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_last = 1) AS phq_last,
+           count(*) FILTER (WHERE y.kind = 'phq') AS phq_scores,
+           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_first = 1) AS gad_first,
+           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_last = 1) AS gad_last,
+           count(*) FILTER (WHERE y.kind = 'gad') AS gad_scores,
+           max(y.instrument) FILTER (WHERE y.kind = 'adsm') AS adsm,
+           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_first = 1) AS adsm_first,
+           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_last = 1) AS adsm_last,
+           count(*) FILTER (WHERE y.kind = 'adsm') AS adsm_scores
+    FROM (
+        SELECT ms.instrument, ms.total,
+               CASE WHEN ms.instrument = %(phq)s THEN 'phq' WHEN ms.instrument = %(gad)s THEN 'gad' ELSE 'adsm' END
+                   AS kind,
+               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at, ms.id) AS from_first,
+               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at DESC, ms.id DESC) AS from_last
+        FROM therapy_sessions_measurescore ms
+        WHERE ms.referral_id = r.id
+          AND ms.complete AND ms.total IS NOT NULL
+          AND ms.instrument IN (%(phq)s, %(gad)s, da.instrument)
+    ) y
+)"""
+MEASURE_COLUMNS = (
+    "phq_first",
+    "phq_last",
+    "phq_scores",
+    "gad_first",
+    "gad_last",
+    "gad_scores",
+    "adsm",
+    "adsm_first",
+    "adsm_last",
+    "adsm_scores",
+)
+SUMMARY_COLUMNS = CONTACT_COLUMNS + MEASURE_COLUMNS
+SUMMARY_TABLE = "reports_referraloutcome"
+
+
+def _live_summaries() -> str:
+    return f"CROSS JOIN LATERAL {CONTACT_SUMMARY} c\nCROSS JOIN LATERAL {MEASURE_SUMMARY} m"
+
+
+def _stored_summaries() -> str:
+    """The stored summary under the same names, c and m, so every expression
+    after it is the live SELECT's own. Read by its primary key for each of the
+    scope's referrals (OFFSET 0 keeps the LATERAL a per-referral index probe):
+    a hash join would read the summary of every referral in the country."""
+    measure = ", ".join(f"c.{name}" for name in MEASURE_COLUMNS)
+    return (
+        f"CROSS JOIN LATERAL (SELECT so.* FROM {SUMMARY_TABLE} so WHERE so.referral_id = r.id OFFSET 0) c\n"  # noqa: S608 - fixed names
+        f"CROSS JOIN LATERAL (SELECT {measure}) m"
+    )
+
+
+# The patient of each referral: a join for the live SELECT, which reads every
+# session and measure of the scope anyway; a per-referral primary-key probe for
+# the stored one, for the same reason as the summary (the patients of the whole
+# country would be read to find the scope's).
+_PATIENT_JOIN = "JOIN patients_patient p ON p.id = r.patient_id"
+_PATIENT_PROBE = (
+    "CROSS JOIN LATERAL (SELECT pp.nhs_number, pp.given_name, pp.family_name, pp.date_of_birth, pp.sex, "
+    "pp.ethnicity FROM patients_patient pp WHERE pp.id = r.patient_id OFFSET 0) p"
+)
+
+
+def descriptor_values(params: dict) -> str:
+    """The `da` VALUES list (descriptor, its ADSM), its parameters added to params."""
+    _, descriptors, extra = _instrument_params()
+    params.update({k: v for k, v in extra.items() if k.startswith("d")})
+    return descriptors
+
+
+def summary_params() -> dict:
+    """The parameters the two summaries read (national codes, the time zone)."""
+    return {
+        "tz": settings.TIME_ZONE,
+        "attended": sorted(ATTENDED),
+        "treatment": sorted(TREATMENT_APPOINTMENT_TYPES),
+        "assessment": sorted(ASSESSMENT_APPOINTMENT_TYPES),
+        "dna": DID_NOT_ATTEND,
+        "phq": DEPRESSION_INSTRUMENT,
+        "gad": DEFAULT_ANXIETY_INSTRUMENT,
+    }
+
+
 def outcome_rows_sql(
     *,
     service_id: int,
@@ -137,23 +267,23 @@ def outcome_rows_sql(
     team_id: int | None = None,
     identifiable: bool = False,
     ordered: bool = True,
+    stored: bool = False,
 ) -> tuple[str, dict]:
     """The record-level SELECT and its named parameters (psycopg2 style).
-    Aggregates over it pass ordered=False to spare the sort."""
+    Aggregates over it pass ordered=False to spare the sort. stored=True reads
+    the contact and measure summaries from reports_referraloutcome instead of
+    computing them (the report; its caller refreshes the queued referrals
+    first); every other column is computed by the same expressions."""
     instrument_values, descriptor_values, params = _instrument_params()
     params.update(
+        summary_params(),
         service_id=service_id,
         date_from=date_from,
         date_to=date_to,
-        tz=settings.TIME_ZONE,
-        attended=sorted(ATTENDED),
-        treatment=sorted(TREATMENT_APPOINTMENT_TYPES),
-        assessment=sorted(ASSESSMENT_APPOINTMENT_TYPES),
-        dna=DID_NOT_ATTEND,
         ended=ReferralStatus.ENDED.value,
-        phq=DEPRESSION_INSTRUMENT,
-        gad=DEFAULT_ANXIETY_INSTRUMENT,
     )
+    summaries = _stored_summaries() if stored else _live_summaries()
+    patient = _PATIENT_PROBE if stored else _PATIENT_JOIN
     team_clause = ""
     if team_id is not None:
         params["team_id"] = team_id
@@ -213,62 +343,13 @@ SELECT r.id::text AS referral_id,
        CASE WHEN g.ended THEN o.deteriorated END AS reliable_deterioration,
        CASE WHEN g.ended THEN o.recovered AND o.improved END AS reliable_recovery
 FROM ref r
-JOIN patients_patient p ON p.id = r.patient_id
+{patient}
 JOIN accounts_service sv ON sv.id = %(service_id)s
 LEFT JOIN accounts_team t ON t.id = r.team_id
 LEFT JOIN (VALUES
     {descriptor_values}
 ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
--- The referral's care contacts, read once through the (referral, started_at) index.
-CROSS JOIN LATERAL (
-    SELECT count(*) AS appointments,
-           count(*) FILTER (WHERE x.attended) AS attended_contacts,
-           count(*) FILTER (WHERE x.attended AND x.treatment) AS treatment_sessions,
-           count(*) FILTER (WHERE x.dna) AS dna_count,
-           min(x.day) FILTER (WHERE x.attended AND x.assessment) AS assessed_on,
-           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 1) AS first_treatment_on,
-           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 2) AS second_treatment_on
-    FROM (
-        SELECT (s.started_at AT TIME ZONE %(tz)s)::date AS day,
-               s.attendance = ANY(%(attended)s::text[]) AS attended,
-               s.appointment_type = ANY(%(treatment)s::text[]) AS treatment,
-               s.appointment_type = ANY(%(assessment)s::text[]) AS assessment,
-               s.attendance = %(dna)s AS dna,
-               row_number() OVER (
-                   PARTITION BY s.attendance = ANY(%(attended)s::text[])
-                                AND s.appointment_type = ANY(%(treatment)s::text[])
-                   ORDER BY s.started_at, s.id
-               ) AS treatment_n
-        FROM therapy_sessions_therapysession s
-        WHERE s.referral_id = r.id
-    ) x
-) c
--- Each measure's complete scores numbered from the first and from the last
--- (window functions over the (referral, instrument, taken_at) index): the
--- paired scores are the first and the last.
-CROSS JOIN LATERAL (
-    SELECT max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_first = 1) AS phq_first,
-           max(y.total) FILTER (WHERE y.kind = 'phq' AND y.from_last = 1) AS phq_last,
-           count(*) FILTER (WHERE y.kind = 'phq') AS phq_scores,
-           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_first = 1) AS gad_first,
-           max(y.total) FILTER (WHERE y.kind = 'gad' AND y.from_last = 1) AS gad_last,
-           count(*) FILTER (WHERE y.kind = 'gad') AS gad_scores,
-           max(y.instrument) FILTER (WHERE y.kind = 'adsm') AS adsm,
-           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_first = 1) AS adsm_first,
-           max(y.total) FILTER (WHERE y.kind = 'adsm' AND y.from_last = 1) AS adsm_last,
-           count(*) FILTER (WHERE y.kind = 'adsm') AS adsm_scores
-    FROM (
-        SELECT ms.instrument, ms.total,
-               CASE WHEN ms.instrument = %(phq)s THEN 'phq' WHEN ms.instrument = %(gad)s THEN 'gad' ELSE 'adsm' END
-                   AS kind,
-               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at, ms.id) AS from_first,
-               row_number() OVER (PARTITION BY ms.instrument ORDER BY ms.taken_at DESC, ms.id DESC) AS from_last
-        FROM therapy_sessions_measurescore ms
-        WHERE ms.referral_id = r.id
-          AND ms.complete AND ms.total IS NOT NULL
-          AND ms.instrument IN (%(phq)s, %(gad)s, da.instrument)
-    ) y
-) m
+{summaries}
 -- Dates from the sessions (the truth); the referral's own dates only where no session holds one.
 CROSS JOIN LATERAL (
     SELECT COALESCE(c.assessed_on, r.assessed_on) AS assessed_on,

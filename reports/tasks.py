@@ -15,3 +15,11 @@ def expire_exports() -> int:
     from .services import export_jobs_expire
 
     return export_jobs_expire()
+
+
+@shared_task(name="reports.refresh_outcomes")
+def refresh_outcomes() -> int:
+    """Every minute: the outcome summaries of the referrals queued since the last run."""
+    from .outcome_summary import outcomes_refresh_all
+
+    return outcomes_refresh_all()

@@ -263,6 +263,9 @@ EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
 # Exports with more rows than this run as a Celery job with progress shown.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20000)
 CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports", "schedule": 60 * 60}
+# The stored outcome summaries of referrals changed since the last run (reports/outcome_summary.py);
+# the report page refreshes its own service's too, so this keeps the queue short, not the figures right.
+CELERY_BEAT_SCHEDULE["reports-refresh-outcomes"] = {"task": "reports.refresh_outcomes", "schedule": 60}
 
 # The REST API (docs/decisions/004-rest-api.md): tokens for integrations, the
 # browser session (with CSRF) for pages; JSON only; lists paginated.

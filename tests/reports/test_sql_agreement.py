@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports import figures
+from reports.outcome_summary import outcomes_refresh
 from reports.outcomes import rates, within_weeks
 from reports.selectors import ReportScope
 from reports.sql import outcome_rows_sql
@@ -22,8 +23,8 @@ PERIOD = (date(2025, 4, 1), date(2026, 3, 31))
 FLAGS = ("at_caseness_start", "recovered", "reliable_improvement", "reliable_deterioration", "reliable_recovery")
 
 
-def sql_rows(service, period=PERIOD) -> dict:
-    sql, params = outcome_rows_sql(service_id=service.pk, date_from=period[0], date_to=period[1])
+def sql_rows(service, period=PERIOD, *, stored=False) -> dict:
+    sql, params = outcome_rows_sql(service_id=service.pk, date_from=period[0], date_to=period[1], stored=stored)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
@@ -34,7 +35,18 @@ def in_period(day, period=PERIOD) -> bool:
     return day is not None and period[0] <= day <= period[1]
 
 
+def check_stored_agrees_with_live(service, period=PERIOD) -> None:
+    """The report's path (the stored summaries, refreshed as the page does) gives
+    the live SELECT's rows referral by referral and every figure of the report."""
+    outcomes_refresh(service_id=service.pk)
+    assert sql_rows(service, period, stored=True) == sql_rows(service, period)
+    scope = ReportScope(service=service, team=None, date_from=period[0], date_to=period[1])
+    assert figures.referral_counts(scope) == figures.referral_counts(scope, stored=False)
+    assert figures.trend(scope) == figures.trend(scope, stored=False)
+
+
 def check_agreement(service, referrals, period=PERIOD):
+    check_stored_agrees_with_live(service, period)
     rows = sql_rows(service, period)
     # one row per referral open at any time in the period, and no other
     expected_ids = {
@@ -159,6 +171,7 @@ def test_a_change_of_thresholds_flows_into_the_sql(monkeypatch):
     )
     (row,) = sql_rows(service).values()
     assert row["recovered"] and row["reliable_improvement"]
+    outcomes_refresh(service_id=service.pk)
     # when the reference data says PHQ-9 caseness starts at 13 and reliable change is 8
     import dataclasses
 
@@ -169,6 +182,8 @@ def test_a_change_of_thresholds_flows_into_the_sql(monkeypatch):
     (row,) = sql_rows(service).values()
     # then the SQL follows: not at caseness, no reliable improvement
     assert not row["at_caseness_start"] and not row["recovered"] and not row["reliable_improvement"]
+    # and so does the report's stored path, with no refresh: thresholds are applied at read time
+    assert sql_rows(service, stored=True) == sql_rows(service)
 
 
 @pytest.mark.django_db

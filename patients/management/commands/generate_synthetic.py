@@ -47,3 +47,7 @@ class Command(BaseCommand):
                 f"{result.services} services, {result.staff} staff in {result.seconds:.1f} s"
             )
         )
+        self.stdout.write(
+            "Every referral is queued for its outcome summary: `manage.py refresh_outcomes` (or the beat task) "
+            "builds them."
+        )
