@@ -32,7 +32,7 @@ from sessions.models import TherapySession
 from stepped_care.models import StepChangeKind, StepChangeStatus
 
 from . import periods, reference
-from .outcome_summary import outcomes_refresh
+from .outcome_summary import outcomes_enqueue_missing, outcomes_refresh
 from .outcomes import NATIONAL_STANDARDS
 from .sql import outcome_rows_sql
 
@@ -185,6 +185,17 @@ def referral_figures(scope, *, stored: bool = True) -> tuple[dict, list[dict]]:
     live (the tests hold one to the other)."""
     if stored:
         outcomes_refresh(service_id=scope.service.pk)
+    result, months, missing = _referral_figures(scope, stored=stored)
+    if missing:
+        # Summaries written with the triggers off are missing, not zero: build
+        # them now, and read again, rather than drop those referrals.
+        outcomes_enqueue_missing(service_id=scope.service.pk)
+        outcomes_refresh(service_id=scope.service.pk)
+        result, months, missing = _referral_figures(scope, stored=stored)
+    return result, months
+
+
+def _referral_figures(scope, *, stored: bool) -> tuple[dict, list[dict], int]:
     start, last_day = _trend_range(scope)
     rows_sql, params = outcome_rows_sql(**_scope_args(scope, date_from=start), ordered=False, stored=stored)
     _period_flags_params(params, scope.date_from, scope.date_to)
@@ -198,6 +209,7 @@ b AS (
     SELECT o.source, o.end_code, o.sex, o.treatment_sessions, o.days_to_first_treatment,
            o.days_first_to_second_treatment, o.finished_treatment, o.at_caseness_start, o.recovered,
            o.reliable_improvement, o.reliable_deterioration, o.reliable_recovery,
+           {"o.summary_missing," if stored else ""}
            {PERIOD_FLAGS},
            {TREND_FLAGS},
            {age_band} AS age_band,
@@ -206,6 +218,7 @@ b AS (
 )
 SELECT GROUPING({", ".join(keys)}) AS grouping_id, {", ".join(keys)},
        count(*) FILTER (WHERE in_period) AS period_rows,
+       {"count(*) FILTER (WHERE summary_missing)" if stored else "0"} AS summaries_missing,
        {_counts_sql()},
        {TREND_COUNTS}
 FROM b
@@ -213,6 +226,7 @@ GROUP BY GROUPING SETS ((), {", ".join(f"({key})" for key in keys)})
 """  # noqa: S608 - fixed fragments only; values are parameters
     result: dict = {"total": dict.fromkeys(COUNTS, 0), **{name: {} for name in BREAKDOWNS}}
     by_month: dict = {}
+    missing = 0
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
@@ -223,6 +237,7 @@ GROUP BY GROUPING SETS ((), {", ".join(f"({key})" for key in keys)})
             grouped = [name for bit, name in enumerate(reversed(keys)) if not record["grouping_id"] & (1 << bit)]
             if not grouped:
                 result["total"] = counts
+                missing = record["summaries_missing"]
             elif grouped[0] in TREND_BY_MONTH:
                 if record[grouped[0]] is not None:
                     month = by_month.setdefault(record[grouped[0]], {})
@@ -245,7 +260,7 @@ GROUP BY GROUPING SETS ((), {", ".join(f"({key})" for key in keys)})
                 "within_18_weeks": ratio(row["within_18_weeks"], row["entered_treatment"]),
             }
         )
-    return result, months
+    return result, months, missing
 
 
 def referral_counts(scope, *, stored: bool = True) -> dict:

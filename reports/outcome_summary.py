@@ -186,6 +186,20 @@ def outcomes_enqueue_all(*, service_id: int | None = None) -> int:
         return cursor.rowcount
 
 
+def outcomes_enqueue_missing(*, service_id: int) -> int:
+    """Queues the service's referrals that have no summary at all (written
+    while the triggers were off): the report finds them by its LEFT join and
+    builds them rather than leave them out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {QUEUE_TABLE} (referral_id) SELECT r.id FROM patients_referral r "  # noqa: S608 - fixed names
+            f"WHERE r.service_id = %(service_id)s "
+            f"AND NOT EXISTS (SELECT 1 FROM {SUMMARY_TABLE} so WHERE so.referral_id = r.id)",
+            {"service_id": service_id},
+        )
+        return cursor.rowcount
+
+
 def outcomes_rebuild(*, log: Callable[[str], None] | None = None) -> int:
     """Every summary recomputed: queue every referral (committed), then drain."""
     outcomes_requeue_all()

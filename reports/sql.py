@@ -220,10 +220,13 @@ def _stored_summaries() -> str:
     """The stored summary under the same names, c and m, so every expression
     after it is the live SELECT's own. Read by its primary key for each of the
     scope's referrals (OFFSET 0 keeps the LATERAL a per-referral index probe):
-    a hash join would read the summary of every referral in the country."""
+    a hash join would read the summary of every referral in the country.
+    A LEFT join, so a referral whose summary is missing (written with the
+    triggers off) still has its row, marked summary_missing for the caller
+    to build and read again rather than drop."""
     measure = ", ".join(f"c.{name}" for name in MEASURE_COLUMNS)
     return (
-        f"CROSS JOIN LATERAL (SELECT so.* FROM {SUMMARY_TABLE} so WHERE so.referral_id = r.id OFFSET 0) c\n"  # noqa: S608 - fixed names
+        f"LEFT JOIN LATERAL (SELECT so.* FROM {SUMMARY_TABLE} so WHERE so.referral_id = r.id OFFSET 0) c ON true\n"  # noqa: S608 - fixed names
         f"CROSS JOIN LATERAL (SELECT {measure}) m"
     )
 
@@ -284,6 +287,7 @@ def outcome_rows_sql(
     )
     summaries = _stored_summaries() if stored else _live_summaries()
     patient = _PATIENT_PROBE if stored else _PATIENT_JOIN
+    missing = "c.referral_id IS NULL AS summary_missing," if stored else ""
     team_clause = ""
     if team_id is not None:
         params["team_id"] = team_id
@@ -301,6 +305,7 @@ WITH ref AS (
 )
 SELECT r.id::text AS referral_id,
        r.patient_id::text AS patient_id,
+       {missing}
        p.nhs_number,
        {names}
        p.date_of_birth,

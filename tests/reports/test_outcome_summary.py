@@ -17,7 +17,6 @@ from reports import figures
 from reports.models import OutcomeQueue, ReferralOutcome
 from reports.outcome_summary import outcomes_rebuild, outcomes_refresh, outcomes_refresh_all, refresh_statement
 from reports.selectors import ReportScope
-from reports.sql import outcome_rows_sql
 from sessions import measures
 from sessions.models import MeasureScore, TherapySession
 from sessions.services import therapy_session_record
@@ -25,6 +24,7 @@ from stepped_care.services import step_change_record_confirmed
 from tests.factories import ReferralFactory, UserFactory, gad7, phq9
 
 from .factories import items_for
+from .test_sql_agreement import sql_rows
 
 
 def period():
@@ -33,12 +33,7 @@ def period():
 
 
 def rows(service, *, stored: bool) -> dict:
-    date_from, date_to = period()
-    sql, params = outcome_rows_sql(service_id=service.pk, date_from=date_from, date_to=date_to, stored=stored)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    return sql_rows(service, period(), stored=stored)
 
 
 def assert_current(service) -> None:
@@ -218,6 +213,24 @@ def test_a_full_rebuild_restores_a_lost_summary(pwp):
     ReferralOutcome.objects.filter(referral=referral).update(appointments=99)  # a summary gone wrong
     assert outcomes_rebuild() >= 1
     assert_current(pwp.service)
+
+
+def test_a_referral_whose_summary_is_missing_is_built_by_the_report_not_dropped(pwp):
+    """A summary deleted, and no queue entry (as after a load with the triggers
+    off): the report finds the referral by its LEFT join, builds it and counts it."""
+    referral = referral_for(pwp)
+    log(pwp, referral, days_ago=30)
+    log(pwp, referral, days_ago=5, phq=6, gad=4)
+    outcomes_refresh_all()
+    ReferralOutcome.objects.filter(referral=referral).delete()
+    assert not queued(referral)
+    date_from, date_to = period()
+    scope = ReportScope(service=pwp.service, team=None, date_from=date_from, date_to=date_to)
+    live = figures.referral_counts(scope, stored=False)
+    assert live["total"]["received"] == 1 and live["total"]["entered_treatment"] == 1
+    assert figures.referral_counts(scope) == live
+    assert ReferralOutcome.objects.filter(referral=referral).exists()
+    assert rows(pwp.service, stored=True) == rows(pwp.service, stored=False)
 
 
 def _connect():
