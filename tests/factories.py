@@ -107,6 +107,25 @@ def gad7(total: int) -> list[int]:
     return items
 
 
+def log_session(pwp, referral, *, days_ago, phq, gad, attendance="5", kind="02", item9=0, risk=None, extra=None):
+    """A session logged through the real service days_ago, with PHQ-9 and GAD-7
+    (and any extra measures) when attended; no follow-up task queued."""
+    from sessions.services import therapy_session_record
+
+    attended = attendance in ("5", "6")
+    return therapy_session_record(
+        user=pwp,
+        referral=referral,
+        started_at=timezone.now() - timedelta(days=days_ago),
+        appointment_type=kind,
+        attendance=attendance,
+        medium="02",
+        measure_items={"PHQ9": phq9(phq, item9=item9), "GAD7": gad7(gad), **(extra or {})} if attended else {},
+        risk=risk,
+        enqueue_followup=False,
+    )
+
+
 def totp_code(device) -> str:
     """The code a TOTP device's authenticator app shows now."""
     from django_otp.oath import totp

@@ -19,9 +19,8 @@ from reports.outcome_summary import outcomes_rebuild, outcomes_refresh, outcomes
 from reports.selectors import ReportScope
 from sessions import measures
 from sessions.models import MeasureScore, TherapySession
-from sessions.services import therapy_session_record
 from stepped_care.services import step_change_record_confirmed
-from tests.factories import ReferralFactory, UserFactory, gad7, phq9
+from tests.factories import ReferralFactory, UserFactory, gad7, log_session
 
 from .factories import items_for
 from .test_sql_agreement import sql_rows
@@ -71,16 +70,8 @@ def referral_for(pwp, **kwargs):
 
 
 def log(pwp, referral, *, days_ago, phq=14, gad=11, attendance="5", kind="02", extra=None):
-    items = {"PHQ9": phq9(phq), "GAD7": gad7(gad), **(extra or {})} if attendance in ("5", "6") else {}
-    return therapy_session_record(
-        user=pwp,
-        referral=referral,
-        started_at=timezone.now() - timedelta(days=days_ago),
-        appointment_type=kind,
-        attendance=attendance,
-        medium="02",
-        measure_items=items,
-        enqueue_followup=False,
+    return log_session(
+        pwp, referral, days_ago=days_ago, phq=phq, gad=gad, attendance=attendance, kind=kind, extra=extra
     )
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from sessions.services import RiskInput, therapy_session_record
-from tests.factories import ReferralFactory, SupervisionAssignmentFactory, UserFactory, gad7, phq9
+from sessions.services import RiskInput
+from tests.factories import ReferralFactory, SupervisionAssignmentFactory, UserFactory, log_session
 
 RISK = RiskInput("medium", "none", "none", "medium", plan="Safety plan agreed")
 
@@ -31,14 +31,6 @@ def open_case(pwp, **kwargs):
 
 
 def log(pwp, referral, *, days_ago, phq=12, gad=9, attendance="5", item9=0, risk=None, kind="02"):
-    return therapy_session_record(
-        user=pwp,
-        referral=referral,
-        started_at=timezone.now() - timedelta(days=days_ago),
-        appointment_type=kind,
-        attendance=attendance,
-        medium="02",
-        measure_items={"PHQ9": phq9(phq, item9=item9), "GAD7": gad7(gad)} if attendance in ("5", "6") else {},
-        risk=risk,
-        enqueue_followup=False,
+    return log_session(
+        pwp, referral, days_ago=days_ago, phq=phq, gad=gad, attendance=attendance, kind=kind, item9=item9, risk=risk
     )
