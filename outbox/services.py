@@ -41,8 +41,34 @@ def outbox_enqueue(*, task: str, args: Sequence = ()) -> OutboxMessage:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue belongs inside the transaction of the write that needs it.")
     message = OutboxMessage.objects.create(task=task, args=[str(a) for a in args])
-    transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]), robust=True)
+    transaction.on_commit(lambda: _publish_committed(message), robust=True)
     return message
+
+
+def _publish_committed(message: OutboxMessage) -> None:
+    """The commit hook: publishes the message just committed, then marks it sent
+    in one statement (autocommit), or records the broker's error on it for the
+    relay. It needs no claim: the relay takes only messages older than its
+    threshold, and were the two ever to race the task is published twice, which
+    every consumer allows; a crash between the publish and the mark likewise
+    publishes twice, never loses. This runs after every session saved: a claim
+    would be a transaction of its own (three round trips) on each."""
+    from iapt.celery import app
+
+    try:
+        app.send_task(message.task, args=message.args, retry=False, connection=_broker_connection())
+    except BROKER_ERRORS as exc:
+        _broker_failed(message.pk, message.task, exc)
+        return
+    OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def _broker_failed(message_id: int, task: str, exc: Exception) -> None:
+    _forget_broker_connection()
+    OutboxMessage.objects.filter(pk=message_id).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:300]
+    )
+    logger.warning("outbox: broker unavailable, %s left for the relay", task)
 
 
 def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: timedelta | None = None) -> int:
@@ -52,9 +78,7 @@ def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: time
 
     One statement claims the rows (marks them sent and locks them, skipping rows
     another process holds) and returns them; the claim commits only with the
-    publishes, so a crash between the two publishes twice, never loses a message.
-    This runs after every session saved, so it costs one statement, not a read
-    and a write."""
+    publishes, so a crash between the two publishes twice, never loses a message."""
     claim = _claim_statement(message_ids=message_ids, older_than=older_than)
     if claim is None:
         return 0
@@ -68,13 +92,9 @@ def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: time
             try:
                 app.send_task(task, args=_json(args), retry=False, connection=_broker_connection())
             except BROKER_ERRORS as exc:
-                _forget_broker_connection()
                 unsent = [row[0] for row in rows[published:]]
                 OutboxMessage.objects.filter(pk__in=unsent).update(sent_at=None)
-                OutboxMessage.objects.filter(pk=message_id).update(
-                    attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:300]
-                )
-                logger.warning("outbox: broker unavailable, %s left for the relay", task)
+                _broker_failed(message_id, task, exc)
                 break
             published += 1
     return published
