@@ -48,7 +48,7 @@ class _SharedChoices:
     changes in place (a form may assign new ones, which replaces them on its own
     copy): a form's copy shares them. Django's deep copy of a choice field copies
     and normalises its choices twice (field and widget); for the session form's
-    ~35 choice fields that was more than the rest of building the form."""
+    ~35 choice fields that was, in a profile, most of building the form."""
 
     widget = _SharedChoicesSelect
 
@@ -68,8 +68,8 @@ class _ItemField(_SharedChoices, forms.TypedChoiceField):
 def _item_fields(code: str) -> tuple[tuple[str, forms.Field], ...]:
     """The item fields of one instrument, built once per process: their labels
     and choices are reference data, and building ~28 choice fields on every
-    request (normalising each one's choices) was a quarter of a session POST's
-    Python time. Each form takes deep copies, as Django does with declared fields."""
+    request (normalising each one's choices) cost every session POST. Each form
+    takes copies, as Django does with declared fields."""
     instrument = measures.INSTRUMENTS[code]
     choices = [("", "–")]
     return tuple(
