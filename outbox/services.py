@@ -10,12 +10,16 @@ consumer task is idempotent."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
 import redis.exceptions
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -37,36 +41,110 @@ def outbox_enqueue(*, task: str, args: Sequence = ()) -> OutboxMessage:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue belongs inside the transaction of the write that needs it.")
     message = OutboxMessage.objects.create(task=task, args=[str(a) for a in args])
-    transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]), robust=True)
+    transaction.on_commit(lambda: _publish_committed(message), robust=True)
     return message
+
+
+def _publish_committed(message: OutboxMessage) -> None:
+    """The commit hook: publishes the message just committed, then marks it sent
+    in one statement (autocommit), or records the broker's error on it for the
+    relay. It needs no claim: the relay takes only messages older than its
+    threshold, and were the two ever to race the task is published twice, which
+    every consumer allows; a crash between the publish and the mark likewise
+    publishes twice, never loses. This runs after every session saved: a claim
+    would be a transaction of its own (three round trips) on each."""
+    from iapt.celery import app
+
+    try:
+        app.send_task(message.task, args=message.args, retry=False, connection=_broker_connection())
+    except BROKER_ERRORS as exc:
+        _broker_failed(message.pk, message.task, exc)
+        return
+    OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def _broker_failed(message_id: int, task: str, exc: Exception) -> None:
+    _forget_broker_connection()
+    OutboxMessage.objects.filter(pk=message_id).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:300]
+    )
+    logger.warning("outbox: broker unavailable, %s left for the relay", task)
 
 
 def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: timedelta | None = None) -> int:
     """Publishes unsent messages (the given ones, or all older than `older_than`)
     and marks them sent. Stops at the first broker error, which it records on the
-    row; it never raises one. Rows another process is publishing are skipped."""
+    row; it never raises one. Rows another process is publishing are skipped.
+
+    One statement claims the rows (marks them sent and locks them, skipping rows
+    another process holds) and returns them; the claim commits only with the
+    publishes, so a crash between the two publishes twice, never loses a message."""
+    claim = _claim_statement(message_ids=message_ids, older_than=older_than)
+    if claim is None:
+        return 0
     from iapt.celery import app
 
-    published: list[int] = []
-    with transaction.atomic(), app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS) as broker:
-        pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
-        if message_ids is not None:
-            pending = pending.filter(pk__in=list(message_ids))
-        if older_than is not None:
-            pending = pending.filter(created_at__lte=timezone.now() - older_than)
-        for message in pending.order_by("pk")[:RELAY_BATCH]:
+    published = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(*claim)
+        rows = sorted(cursor.fetchall())
+        for message_id, task, args in rows:
             try:
-                app.send_task(message.task, args=message.args, retry=False, connection=broker)
+                app.send_task(task, args=_json(args), retry=False, connection=_broker_connection())
             except BROKER_ERRORS as exc:
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                message.save(update_fields=["attempts", "last_error"])
-                logger.warning("outbox: broker unavailable, %s left for the relay", message.task)
+                unsent = [row[0] for row in rows[published:]]
+                OutboxMessage.objects.filter(pk__in=unsent).update(sent_at=None)
+                _broker_failed(message_id, task, exc)
                 break
-            published.append(message.pk)
-        if published:
-            OutboxMessage.objects.filter(pk__in=published).update(sent_at=timezone.now())
-    return len(published)
+            published += 1
+    return published
+
+
+def _claim_statement(*, message_ids: Sequence[int] | None, older_than: timedelta | None) -> tuple[str, list] | None:
+    """UPDATE ... RETURNING that marks up to RELAY_BATCH unsent messages sent,
+    skipping rows another process holds (None when asked for no message)."""
+    conditions, params = ["sent_at IS NULL"], []
+    if message_ids is not None:
+        if not message_ids:
+            return None
+        conditions.append("id = ANY(%s)")
+        params.append(list(message_ids))
+    if older_than is not None:
+        conditions.append("created_at <= %s")
+        params.append(timezone.now() - older_than)
+    table = OutboxMessage._meta.db_table
+    where = " AND ".join(conditions)
+    sql = (
+        f"UPDATE {table} SET sent_at = %s WHERE id IN (SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed fragments only; values are parameters
+        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, task, args"
+    )
+    return sql, [timezone.now(), *params, RELAY_BATCH]
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value  # Django reads jsonb as text
+
+
+# One publishing connection per process and thread, kept between requests:
+# opening one (a Redis connection, a channel, the exchange declared) cost more
+# than the publish itself, on every session saved. Dropped after a broker error,
+# so the next publish connects afresh; made again in a forked child.
+_broker = threading.local()
+
+
+def _broker_connection():
+    from iapt.celery import app
+
+    if getattr(_broker, "pid", None) != os.getpid() or _broker.connection is None:
+        _broker.connection = app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS)
+        _broker.pid = os.getpid()
+    return _broker.connection
+
+
+def _forget_broker_connection() -> None:
+    broker, _broker.connection = getattr(_broker, "connection", None), None
+    if broker is not None:
+        broker.collect()  # frees the sockets without talking to a broker that may be hung
 
 
 def outbox_relay(*, older_than: timedelta = timedelta(seconds=30)) -> int:

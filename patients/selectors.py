@@ -21,8 +21,15 @@ def patient_get_for_user(*, user: User, patient_id) -> Patient:
     return patient
 
 
-def referral_get_for_user(*, user: User, referral_id, for_update: bool = False) -> Referral:
-    qs = Referral.objects.visible_to(user).select_related("patient", "assigned_practitioner", "team")
+def referral_get_for_user(
+    *, user: User, referral_id, for_update: bool = False, related=("patient", "assigned_practitioner", "team")
+) -> Referral:
+    """The referral if the user may see it (404 otherwise), its read audited.
+    `related` names the relations the caller shows; a write path that shows
+    none (the session form's POST) reads the row alone, a join less per save."""
+    qs = Referral.objects.visible_to(user)
+    if related:  # select_related() with no names would follow every foreign key
+        qs = qs.select_related(*related)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:

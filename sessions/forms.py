@@ -1,3 +1,7 @@
+import copy
+import functools
+from dataclasses import dataclass
+
 from django import forms
 from django.utils import timezone
 
@@ -31,23 +35,91 @@ def interventions_for(step: int | None):
     return list(STEP3_INTERVENTIONS) if step == 3 else list(STEP2_INTERVENTIONS)
 
 
+class _SharedChoicesSelect(forms.Select):
+    def __deepcopy__(self, memo):
+        copied = copy.copy(self)
+        copied.attrs = self.attrs.copy()
+        memo[id(self)] = copied
+        return copied
+
+
+class _SharedChoices:
+    """For choice fields whose choices are national reference data that no form
+    changes in place (a form may assign new ones, which replaces them on its own
+    copy): a form's copy shares them. Django's deep copy of a choice field copies
+    and normalises its choices twice (field and widget); for the session form's
+    ~35 choice fields that was, in a profile, most of building the form."""
+
+    widget = _SharedChoicesSelect
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)
+
+
+class _ReferenceChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class _ItemField(_SharedChoices, forms.TypedChoiceField):
+    """A measure item (0-3, 0-8, ...)."""
+
+
+@functools.cache
+def _item_fields(code: str) -> tuple[tuple[str, forms.Field], ...]:
+    """The item fields of one instrument, built once per process: their labels
+    and choices are reference data, and building ~28 choice fields on every
+    request (normalising each one's choices) cost every session POST. Each form
+    takes copies, as Django does with declared fields."""
+    instrument = measures.INSTRUMENTS[code]
+    choices = [("", "–")]
+    return tuple(
+        (
+            f"{code}_{number}",
+            _ItemField(
+                label=item_label(code, number),
+                choices=choices
+                + [(v, answer_label(code, v)) for v in range(instrument.item_min, instrument.item_max + 1)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            ),
+        )
+        for number in range(1, instrument.item_count + 1)
+    )
+
+
+@dataclass
+class _MeasureGroup:
+    """One instrument's items on the form; the bound fields are made only when
+    the form is shown (a saved POST redirects without them)."""
+
+    form: forms.Form
+    code: str
+    name: str
+    fields: list[str]
+
+    @property
+    def bound(self):
+        return [self.form[name] for name in self.fields]
+
+
 class SessionForm(forms.Form):
     """Logs one care contact with its measures, in one form, from the keyboard."""
 
     started_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
-    appointment_type = forms.ChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
-    attendance = forms.ChoiceField(choices=list(ATTENDANCE.items()), initial="5")
-    medium = forms.ChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
+    appointment_type = _ReferenceChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
+    attendance = _ReferenceChoiceField(choices=list(ATTENDANCE.items()), initial="5")
+    medium = _ReferenceChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)", min_value=0, max_value=240, initial=30, required=False
     )
     interventions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000)
     risk_recorded = forms.BooleanField(required=False, label="Risk identified in this session")
-    risk_to_self = forms.ChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
-    risk_to_others = forms.ChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
-    risk_from_others = forms.ChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
-    level = forms.ChoiceField(
+    risk_to_self = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
+    risk_to_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
+    risk_from_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
+    level = _ReferenceChoiceField(
         label="Overall risk level", choices=[("", "–")] + list(RISK_LEVELS.items()), required=False
     )
     plan = forms.CharField(
@@ -65,22 +137,11 @@ class SessionForm(forms.Form):
         self.instrument_codes = instruments_for(referral)
         self.measure_groups = []
         for code in self.instrument_codes:
-            instrument = measures.INSTRUMENTS[code]
             names = []
-            for number in range(1, instrument.item_count + 1):
-                name = f"{code}_{number}"
-                self.fields[name] = forms.TypedChoiceField(
-                    label=item_label(code, number),
-                    choices=[("", "–")]
-                    + [(v, answer_label(code, v)) for v in range(instrument.item_min, instrument.item_max + 1)],
-                    coerce=int,
-                    empty_value=None,
-                    required=False,
-                )
+            for name, prototype in _item_fields(code):
+                self.fields[name] = copy.deepcopy(prototype)
                 names.append(name)
-            self.measure_groups.append(
-                {"code": code, "name": instrument.name, "fields": names, "bound": [self[n] for n in names]}
-            )
+            self.measure_groups.append(_MeasureGroup(self, code, measures.INSTRUMENTS[code].name, names))
 
     def clean_notes(self):
         return _no_nul(self.cleaned_data["notes"])
@@ -93,9 +154,9 @@ class SessionForm(forms.Form):
 
     def measure_items(self) -> dict[str, list]:
         return {
-            group["code"]: [self.cleaned_data.get(name) for name in group["fields"]]
+            group.code: [self.cleaned_data.get(name) for name in group.fields]
             for group in self.measure_groups
-            if any(self.cleaned_data.get(name) is not None for name in group["fields"])
+            if any(self.cleaned_data.get(name) is not None for name in group.fields)
         }
 
     def risk_input(self) -> RiskInput | None:

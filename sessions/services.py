@@ -126,12 +126,18 @@ def therapy_session_record(
     risk: RiskInput | None = None,
     idempotency_key: str = "",
     enqueue_followup: bool = True,
+    referral_locked: bool = False,
 ) -> TherapySession:
     """Records a care contact with its measures (DOMAIN.md "Measures"): the
     server scores every measure; PHQ-9 item 9 above 0, or risk recorded by the
     practitioner, requires a risk assessment before the session is complete, and
-    brings the case to supervision."""
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    brings the case to supervision.
+
+    The referral is read again under its row lock, unless the caller says it
+    read it so in the transaction this joins (`referral_locked`: the session
+    form's POST, the assessment service), which saves a statement per session."""
+    if not referral_locked:
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
     check_can_record(user=user, referral=referral)
     measure_items = measure_items or {}
     scores = _validate_session(
@@ -238,12 +244,15 @@ def _update_referral_dates(referral: Referral, session: TherapySession) -> None:
             referral.status = ReferralStatus.ASSESSED
             fields.append("status")
     if session.appointment_type in TREATMENT_APPOINTMENT_TYPES:
-        treatment_days = sorted(
-            timezone.localtime(s.started_at).date()
-            for s in referral.sessions.filter(appointment_type__in=TREATMENT_APPOINTMENT_TYPES, attendance__in=ATTENDED)
-        )
-        referral.first_treatment_on = treatment_days[0] if treatment_days else None
-        referral.second_treatment_on = treatment_days[1] if len(treatment_days) > 1 else None
+        # The two earliest attended treatment days, kept from the referral's own
+        # columns (read under the row lock) instead of re-reading every session:
+        # the same answer as sorting them all, since only this service adds one.
+        first, second = referral.first_treatment_on, referral.second_treatment_on
+        if first is None or day < first:
+            first, second = day, first
+        elif second is None or day < second:
+            second = day
+        referral.first_treatment_on, referral.second_treatment_on = first, second
         fields += ["first_treatment_on", "second_treatment_on"]
         if referral.status in (ReferralStatus.RECEIVED, ReferralStatus.ASSESSED, ReferralStatus.WAITING):
             referral.status = ReferralStatus.IN_TREATMENT
@@ -301,7 +310,7 @@ def assessment_record(
     if referral.problem_descriptor != problem_descriptor:
         referral.problem_descriptor = problem_descriptor
         referral.save(update_fields=["problem_descriptor", "updated_at"])
-    session = therapy_session_record(user=user, referral=referral, **session_kwargs)
+    session = therapy_session_record(user=user, referral=referral, referral_locked=True, **session_kwargs)
     if session.attendance not in ATTENDED:
         raise ValidationError({"attendance": "An assessment the patient did not attend records no step decision."})
     exclusions = list(exclusions)

@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +19,12 @@ from .forms import AmendmentForm, AssessmentForm, CaseloadFilterForm, RiskEventF
 CLINICAL_ROLES = (Role.PWP, Role.HIT, Role.SUPERVISOR)
 
 
-def _clinical_referral(request, referral_id):
+def _clinical_referral(request, referral_id, **options):
     """The referral, if this user holds a clinical relationship to it (404 otherwise:
     referral administrators see no clinical notes)."""
     if request.user.role not in CLINICAL_ROLES + (Role.SERVICE_MANAGER,):
         raise Http404
-    return patient_selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    return patient_selectors.referral_get_for_user(user=request.user, referral_id=referral_id, **options)
 
 
 def _page_request(query) -> tuple[int, bool]:
@@ -95,19 +96,30 @@ def referral_record(request, referral_id):
 
 
 def _session_form_view(request, referral_id, *, form_class, template, service, extra_context=None):
-    referral = _clinical_referral(request, referral_id)
-    if not referral.is_open:
-        messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
-        return redirect("sessions:record", referral.pk)
-    form = form_class(request.POST or None, referral=referral)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(request, referral, form)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Session saved.")
+    """A POST is one transaction: the referral read under its row lock (so the
+    service need not read it again), the audit of that read, the session with
+    its measures and the outbox message commit together, once. A form with
+    errors commits the read's audit alone and shows what was typed."""
+    posted = request.method == "POST"
+    saved = False
+    with transaction.atomic():
+        # The page shows the patient (header); a POST that saves shows nothing, so
+        # it reads the referral row alone and a form with errors loads the patient.
+        referral = _clinical_referral(request, referral_id, for_update=posted, related=() if posted else ("patient",))
+        if not referral.is_open:
+            messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
             return redirect("sessions:record", referral.pk)
+        form = form_class(request.POST or None, referral=referral)
+        if posted and form.is_valid():
+            try:
+                service(request, referral, form)
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                saved = True
+    if saved:
+        messages.success(request, "Session saved.")
+        return redirect("sessions:record", referral.pk)
     return render(
         request,
         template,
@@ -123,7 +135,9 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
 
 def session_create(request, referral_id):
     def save(request, referral, form):
-        services.therapy_session_record(user=request.user, referral=referral, **form.service_kwargs())
+        services.therapy_session_record(
+            user=request.user, referral=referral, referral_locked=True, **form.service_kwargs()
+        )
 
     return _session_form_view(
         request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save
