@@ -414,10 +414,10 @@ def bench_caseload_and_record() -> dict:
     all_case["rows_shown"] = common["open_cases"]
     all_case["constant_queries"] = every[1] == small[1]
     # The record page: the first service's longest record (20 sessions at most)
-    # against one of a single session, each read by its practitioner.
+    # against the shortest record of the same practitioner (one client reads both).
     referrals = Referral.objects.filter(service__ods_code="SY00001").annotate(n=Count("sessions"))
     most = referrals.order_by("-n", "pk")[0]
-    fewest = referrals.filter(n=1, assigned_practitioner_id=most.assigned_practitioner_id).order_by("pk")[0]
+    fewest = referrals.filter(assigned_practitioner_id=most.assigned_practitioner_id).order_by("n", "pk")[0]
     client = client_for(most.assigned_practitioner.username)
     shell = page(client, "/bench/shell/", repeat=9)[0]
     record_small = page(client, f"/referrals/{fewest.pk}/record/", repeat=3)
