@@ -73,6 +73,29 @@ def test_a_second_run_raises_nothing_and_ended_cases_are_resolved(team):
     assert sweep().resolved == 1 and not reasons(referral)
 
 
+def _flags_analysed_at():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'supervision_flag'")
+        return cursor.fetchone()[0]
+
+
+def test_a_run_that_changes_many_flags_analyses_the_flag_table(team, monkeypatch):
+    """The dashboard's plan rests on the flag table's statistics: a bulk change
+    (the nightly sweep) samples them at once, a quiet hourly run does not."""
+    pwp, _ = team
+    open_case(pwp, opened_at=timezone.now() - timedelta(days=40))
+    monkeypatch.setattr("supervision.sweep.ANALYZE_AFTER_CHANGES", 2)
+    before = _flags_analysed_at()
+    sweep()  # one flag raised: below the threshold
+    assert _flags_analysed_at() == before
+    open_case(pwp, opened_at=timezone.now() - timedelta(days=40))
+    open_case(pwp, opened_at=timezone.now() - timedelta(days=40))
+    assert sweep(full=True).raised_total == 2
+    after = _flags_analysed_at()
+    assert after is not None and after != before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_produce_no_duplicate(team):
     pwp, _ = team
