@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 
 from tests.logging_guard import NHSNumberLogHandler
 
@@ -74,3 +76,13 @@ def service(db):
     from tests.factories import ServiceFactory
 
     return ServiceFactory()
+
+
+@pytest.fixture
+def broker_queue():
+    """The default queue on the suite's real Redis, emptied afterwards (no worker reads it)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()

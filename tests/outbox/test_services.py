@@ -1,22 +1,9 @@
 from datetime import timedelta
 
-import pytest
-import redis
-from django.conf import settings
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
 from outbox.services import outbox_enqueue, outbox_relay
-
-
-@pytest.fixture
-def broker_queue():
-    """The default queue on the suite's real Redis, emptied afterwards (no worker reads it)."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
-    client.close()
 
 
 def test_enqueue_writes_the_message_in_the_callers_transaction(db, django_capture_on_commit_callbacks, broker_queue):

@@ -6,8 +6,6 @@ form's fields copied from per-process prototypes) give the same answers."""
 from datetime import timedelta
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,16 +22,6 @@ from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
 from sessions.forms import AssessmentForm, SessionForm
 from sessions.models import MeasureScore, TherapySession
 from tests.factories import ReferralFactory, UserFactory, gad7, phq9
-
-
-@pytest.fixture
-def broker_queue():
-    """The default queue on the suite's real Redis, emptied afterwards (no worker reads it)."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
-    client.close()
 
 
 def form_data(**overrides) -> dict:
