@@ -11,8 +11,10 @@ import re
 
 from patients import nhs_number
 
-# 10 digits not inside a longer run of digits, optionally spaced 3-3-4 as people write them.
-_CANDIDATE = re.compile(r"(?<!\d)(\d{3}[ -]?\d{3}[ -]?\d{4})(?!\d)")
+# 10 digits not inside a longer run of digits or letters (the hex of a UUID in a
+# URL, e.g. ...-9987446191da, is an identifier of a row, not a person), optionally
+# spaced 3-3-4 as people write them.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(\d{3}[ -]?\d{3}[ -]?\d{4})(?![0-9A-Za-z])")
 
 
 # The suite's own tooling, which never runs in production: factory_boy logs the

@@ -19,6 +19,9 @@ from tests.logging_guard import NHSNumberLogHandler, nhs_numbers_in
         ("timestamp 1764057601.123", []),  # fails the modulus-11 check
         ("all the same 1111111111", []),
         ("uuid 5f0c2d9e-0000-4000-8000-000000000000", []),
+        # Valid by the check digit, but hex digits of a UUID in a URL (seen in a CI run).
+        ("Bad Request: /api/v1/patients/c0c6ed14-a3cf-41a9-8185-9987446191da/", []),
+        ("(nhs_number)=(9434765919)", ["9434765919"]),
     ],
 )
 def test_finds_valid_nhs_numbers_only(text, found):
