@@ -1,6 +1,8 @@
-"""The retention purge (accounts/retention.py): counts what is past its period,
-then deletes it set-based, one statement per table per chunk of patients, and
-writes one audit entry per purge. Run by `manage.py purge_records`."""
+"""The retention purge of the access core's own tables (accounts/retention.py):
+the access log and the log-in records. Counts what is past its period, deletes
+it set-based and writes one audit entry per purge. The clinical record's purge
+lives beside the records it deletes (patients/purge.py), which also serves
+`manage.py purge_records` for every record class."""
 
 from __future__ import annotations
 
@@ -9,31 +11,14 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .audit import audit_record
 from .models import AccessAction, AccessLog
 from .retention import SCHEDULE_VERSION, retention_years
 
-# A patient's whole record, children before parents (every foreign key here is
-# PROTECT): (model, the lookup from it to the patient). tests/accounts/test_purge.py
-# fails when a model that points at one of these is missing from the list.
-CLINICAL_RECORD_PLAN: tuple[tuple[str, str], ...] = (
-    ("supervision.Notification", "flag__referral__patient"),
-    ("supervision.Flag", "referral__patient"),
-    ("supervision.CaseReview", "referral__patient"),
-    ("stepped_care.StepChange", "referral__patient"),
-    ("therapy_sessions.Amendment", "referral__patient"),
-    ("therapy_sessions.RiskAssessment", "referral__patient"),
-    ("therapy_sessions.MeasureScore", "referral__patient"),
-    ("therapy_sessions.TherapySession", "referral__patient"),
-    ("patients.Referral", "patient"),
-    ("patients.Patient", "pk"),
-)
 LOGIN_RECORD_MODELS = ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog")
-CHUNK = 5000
+OWN_RECORD_CLASSES = ("access_log", "login_records")
 
 
 def cutoff_for(record_class: str, *, today: dt.date | None = None) -> dt.date:
@@ -44,46 +29,27 @@ def cutoff_for(record_class: str, *, today: dt.date | None = None) -> dt.date:
     return today - relativedelta(years=retention_years(record_class))
 
 
-def _start_of(day: dt.date) -> dt.datetime:
+def start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def clinical_records_due(cutoff: dt.date):
-    """Patients none of whose referrals is open and whose last contact (the
-    latest receipt, last contact or end of any referral; registration for a
-    patient with no referral) is before the cutoff."""
-    from patients.codes import OPEN_STATUSES
-    from patients.models import Patient, Referral
-
-    open_referral = Referral.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
-    return (
-        Patient.objects.alias(
-            last=Max(Greatest("referrals__received_on", "referrals__last_contact_on", "referrals__ended_on"))
-        )
-        .filter(~Exists(open_referral))
-        .filter(Q(last__lt=cutoff) | Q(last__isnull=True, created_at__lt=_start_of(cutoff)))
-    )
-
-
-def _clinical_querysets(patient_ids):
-    for label, path in CLINICAL_RECORD_PLAN:
-        model = apps.get_model(label)
-        yield label, model.objects.filter(**{f"{path}__in": patient_ids})
+def _check_own(record_class: str) -> None:
+    if record_class not in OWN_RECORD_CLASSES:
+        raise ValueError(f"{record_class!r} is purged by the app that holds it, not by accounts")
 
 
 def _login_querysets(cutoff: dt.date):
     for label in LOGIN_RECORD_MODELS:
-        yield label, apps.get_model(label).objects.filter(attempt_time__lt=_start_of(cutoff))
+        yield label, apps.get_model(label).objects.filter(attempt_time__lt=start_of(cutoff))
 
 
 def records_count(*, record_class: str, today: dt.date | None = None) -> dict[str, int]:
-    """What a purge of the class would delete now, per table (the dry run)."""
+    """What a purge of the class would delete now, per table (the dry run).
+    Only this app's own classes (OWN_RECORD_CLASSES); ValueError for any other."""
+    _check_own(record_class)
     cutoff = cutoff_for(record_class, today=today)
-    if record_class == "clinical_record":
-        due = clinical_records_due(cutoff).values("pk")
-        return {label: qs.count() for label, qs in _clinical_querysets(due)}
     if record_class == "access_log":
-        return {"accounts.AccessLog": AccessLog.objects.filter(at__lt=_start_of(cutoff)).count()}
+        return {"accounts.AccessLog": AccessLog.objects.filter(at__lt=start_of(cutoff)).count()}
     return {label: qs.count() for label, qs in _login_querysets(cutoff)}
 
 
@@ -91,27 +57,29 @@ def records_count(*, record_class: str, today: dt.date | None = None) -> dict[st
 def records_purge(*, record_class: str, today: dt.date | None = None) -> dict[str, int]:
     """Deletes the records of the class past their period and writes the audit
     entry of the purge (what, how many, the cutoff, the schedule version).
-    All or nothing: one transaction."""
+    All or nothing: one transaction. ValueError for a class not this app's own."""
+    _check_own(record_class)
     cutoff = cutoff_for(record_class, today=today)
     deleted: dict[str, int] = {}
-    if record_class == "clinical_record":
-        patient_ids = list(clinical_records_due(cutoff).values_list("pk", flat=True))
-        deleted = {label: 0 for label, _ in CLINICAL_RECORD_PLAN}
-        for start in range(0, len(patient_ids), CHUNK):
-            for label, qs in _clinical_querysets(patient_ids[start : start + CHUNK]):
-                deleted[label] += qs._raw_delete(qs.db)
-    elif record_class == "access_log":
+    if record_class == "access_log":
         with connection.cursor() as cursor:
             # The only way past the append-only trigger, for this transaction only,
             # and still only for entries older than the 6-year floor.
             cursor.execute("SET LOCAL iapt.audit_purge = 'on'")
-        qs = AccessLog.objects.filter(at__lt=_start_of(cutoff))
+        qs = AccessLog.objects.filter(at__lt=start_of(cutoff))
         deleted["accounts.AccessLog"] = qs._raw_delete(qs.db)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL iapt.audit_purge = 'off'")
     else:
         for label, qs in _login_querysets(cutoff):
             deleted[label] = qs._raw_delete(qs.db)
+    purge_audit(record_class=record_class, cutoff=cutoff, deleted=deleted)
+    return deleted
+
+
+def purge_audit(*, record_class: str, cutoff: dt.date, deleted: dict[str, int]) -> None:
+    """The one audit entry of a purge: what, how many per table, the cutoff and
+    the retention schedule's version."""
     audit_record(
         user=None,
         action=AccessAction.PURGE,
@@ -123,4 +91,3 @@ def records_purge(*, record_class: str, today: dt.date | None = None) -> dict[st
             "schedule_version": SCHEDULE_VERSION,
         },
     )
-    return deleted

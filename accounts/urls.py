@@ -11,5 +11,4 @@ urlpatterns = [
     path("account/alive/", views.alive, name="alive"),
     path("account/api-tokens/", views.api_tokens, name="api_tokens"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("patients/<uuid:patient_id>/access-log/", views.record_access, name="record_access"),
 ]

@@ -1,12 +1,10 @@
 import logging
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
-from . import selectors, services
+from . import services
 from .forms import TokenForm
 from .middleware import otp_exempt
 from .models import ApiToken, Role
@@ -116,13 +114,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         services.user_sessions_end(user=self.request.user, keep_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password was changed; your other sessions were logged out.")
         return response
-
-
-def record_access(request, patient_id):
-    """Who read this patient's record: for a service manager of the patient's service."""
-    entries = selectors.record_access_for_manager(user=request.user, patient_id=patient_id)
-    page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "accounts/record_access.html", {"page": page, "patient_id": patient_id})
 
 
 def api_tokens(request):

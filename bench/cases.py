@@ -375,7 +375,7 @@ def bench_caseload_and_record() -> dict:
 
     from patients.codes import OPEN_STATUSES
     from patients.models import Referral
-    from sessions.selectors import CASELOAD_PAGE_SIZE
+    from supervision.caseload import CASELOAD_PAGE_SIZE
 
     def open_cases(username):
         return Referral.objects.filter(assigned_practitioner__username=username, status__in=OPEN_STATUSES).count()

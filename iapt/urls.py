@@ -5,6 +5,9 @@ from django.urls import include, path
 from accounts import views as account_views
 from accounts.forms import LoginForm
 from iapt.api_urls import not_found as api_not_found
+from patients import views as patient_views
+from sessions.urls import urlpatterns as sessions_urlpatterns
+from supervision.caseload_views import caseload
 
 handler404 = api_not_found
 
@@ -17,9 +20,13 @@ urlpatterns = [
         name="login",
     ),
     path("", include("accounts.urls")),
+    # The patient's access page reads the audit log (accounts) for a record (patients): patients' floor.
+    path("patients/<uuid:patient_id>/access-log/", patient_views.record_access, name="record_access"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
-    path("", include("sessions.urls")),
+    # My caseload joins sessions, stepped care and supervision, so its page lives on
+    # the supervision floor; it keeps its address in the "sessions" namespace.
+    path("", include(([path("caseload/", caseload, name="caseload"), *sessions_urlpatterns], "sessions"))),
     path("", include("stepped_care.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),

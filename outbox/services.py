@@ -53,7 +53,7 @@ def _publish_committed(message: OutboxMessage) -> None:
     every consumer allows; a crash between the publish and the mark likewise
     publishes twice, never loses. This runs after every session saved: a claim
     would be a transaction of its own (three round trips) on each."""
-    from iapt.celery import app
+    from celery import current_app as app  # the project wires its Celery app (iapt/celery.py)
 
     try:
         app.send_task(message.task, args=message.args, retry=False, connection=_broker_connection())
@@ -82,7 +82,7 @@ def outbox_publish(*, message_ids: Sequence[int] | None = None, older_than: time
     claim = _claim_statement(message_ids=message_ids, older_than=older_than)
     if claim is None:
         return 0
-    from iapt.celery import app
+    from celery import current_app as app  # the project wires its Celery app (iapt/celery.py)
 
     published = 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -133,7 +133,7 @@ _broker = threading.local()
 
 
 def _broker_connection():
-    from iapt.celery import app
+    from celery import current_app as app  # the project wires its Celery app (iapt/celery.py)
 
     if getattr(_broker, "pid", None) != os.getpid() or _broker.connection is None:
         _broker.connection = app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS)

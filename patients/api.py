@@ -10,10 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Role, Team, User
-from iapt.api import etag, expected_version
-from iapt.api_views import RecordViewSetMixin
+from core.api import etag, expected_version
 
 from . import selectors, services
+from .api_views import RecordViewSetMixin
 from .codes import ContactPreference, EndCode, ProblemDescriptor, ReferralSource, ReferralStatus
 from .models import Patient, Referral
 
@@ -23,6 +23,15 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The ETag you read, e.g. "3" (or send the field version). A stale one answers 409.',
 )
+
+
+class VisibleReferralField(serializers.PrimaryKeyRelatedField):
+    """A referral the requesting user has a relationship with (anything else is
+    'does not exist': no enumeration). Shared by the API of every floor that
+    writes against a referral (sessions, stepped care, supervision)."""
+
+    def get_queryset(self):
+        return Referral.objects.visible_to(self.context["request"].user)
 
 
 class PatientSerializer(serializers.ModelSerializer):

@@ -10,7 +10,6 @@ import random
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Service, SupervisionAssignment, Team, User
@@ -126,11 +125,11 @@ def demo_loaded() -> bool:
     return Service.objects.filter(ods_code=DEMO_ODS).exists()
 
 
-@transaction.atomic
-def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None = None) -> dict:
-    """Builds the demo service once; a second call changes nothing."""
-    if demo_loaded():
-        return {"created": False}
+def build(*, patients: int = 300, seed: int = 20261124, today: date | None = None) -> dict:
+    """The patients floor's part of the demo service: the service, teams, a user for
+    every role and `patients` patients with referrals in every state. Returns the
+    dict the floors above build on (service, users, teams, referrals, rng).
+    Called by `iapt.demo.load_demo`, inside its transaction."""
     rng = random.Random(seed)
     today = today or timezone.localdate()
     service = Service.objects.create(
@@ -245,14 +244,4 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
                 )
         referral.save()
         referrals.append(referral)
-    result = {"created": True, "service": service, "users": users, "teams": teams, "referrals": referrals, "rng": rng}
-    from sessions.demo import build as build_sessions
-
-    build_sessions(result)
-    from reports.demo import grant_demo_permissions
-
-    grant_demo_permissions(users)
-    from supervision.demo import build as build_supervision
-
-    build_supervision(result)
-    return result
+    return {"created": True, "service": service, "users": users, "teams": teams, "referrals": referrals, "rng": rng}

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, Team, User
-from iapt.forms import DateInput, bootstrap_widgets
+from core.forms import DateInput, bootstrap_widgets
 
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus

@@ -50,6 +50,6 @@ class ReferralQuerySet(models.QuerySet):
 
 class PatientQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from .models import Referral
-
-        return self.filter(pk__in=Referral.objects.visible_to(user).values("patient_id"))
+        # The referral model through the relation, not an import: models.py imports this module.
+        referrals = self.model._meta.get_field("referrals").related_model
+        return self.filter(pk__in=referrals.objects.visible_to(user).values("patient_id"))

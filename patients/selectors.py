@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 
 from accounts.audit import audit_record, audit_view
-from accounts.models import AccessAction, Role, User
+from accounts.models import AccessAction, AccessLog, Role, User
 
 from . import nhs_number
 from .models import Patient, Referral
@@ -129,3 +130,23 @@ def clinical_record_get_for_user(*, user: User, model, pk):
         raise Http404("Not found") from exc
     audit_view(user=user, obj=obj, patient_id=obj.patient_id)
     return obj
+
+
+def record_access_for_manager(*, user: User, patient_id):
+    """The access log entries of one patient's record (reads of it, and list
+    pages that showed it), newest first, for a service manager of a service the
+    patient has a referral with. 404 for any other user or record; the read of
+    the access log is itself audited."""
+    if user.role != Role.SERVICE_MANAGER:
+        raise Http404("No such record")
+    try:
+        if not Patient.objects.visible_to(user).filter(pk=patient_id).exists():
+            raise Http404("No such record")
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such record") from exc
+    audit_record(
+        user=user, action=AccessAction.VIEW, object_type="access_log", object_id=patient_id, patient_id=patient_id
+    )
+    return AccessLog.objects.filter(
+        Q(patient_id=patient_id) | Q(action=AccessAction.LIST, detail__contains={"patient_ids": [str(patient_id)]})
+    ).order_by("-at", "-id")

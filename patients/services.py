@@ -198,7 +198,7 @@ def _unknown_fields(changes: dict, allowed: frozenset) -> None:
 def patient_update(*, user: User, patient: Patient, version: int, **changes) -> Patient:
     """Edits a patient's details if nobody saved them since `version` was read;
     VersionConflict (nothing written) otherwise."""
-    from iapt.concurrency import compare_and_swap
+    from core.concurrency import compare_and_swap
 
     _check_can_edit(user)
     _unknown_fields(changes, PATIENT_EDITABLE)
@@ -242,7 +242,7 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
     """Edits a referral's details (source, received date, problem descriptor,
     team, notes) if nobody saved it since `version` was read. An ended referral
     is read-only; the received date stays on or before the first contact."""
-    from iapt.concurrency import compare_and_swap
+    from core.concurrency import compare_and_swap
 
     from .codes import ProblemDescriptor, ReferralSource
 

@@ -1,13 +1,14 @@
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from accounts.models import Role
-from iapt.concurrency import VersionConflict
-from iapt.forms import apply_validation_error
+from core.concurrency import VersionConflict
+from core.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import PatientEditForm, PatientSearchForm, ReferralEditForm, ReferralFilterForm, RegistrationForm
@@ -127,3 +128,10 @@ def referral_edit(request, referral_id):
         patient=referral.patient,
         title="Edit referral",
     )
+
+
+def record_access(request, patient_id):
+    """Who read this patient's record: for a service manager of the patient's service."""
+    entries = selectors.record_access_for_manager(user=request.user, patient_id=patient_id)
+    page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/record_access.html", {"page": page, "patient_id": patient_id})

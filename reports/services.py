@@ -26,6 +26,9 @@ from . import exports, figures
 from .models import ExportFormat, ExportJob, ExportStatus
 from .selectors import ReportScope, can_export_identifiable, check_can_report, report_scope_for_user
 
+# The export task, by its registered name (reports/tasks.py `run_export`).
+RUN_EXPORT_TASK = "reports.tasks.run_export"
+
 logger = logging.getLogger(__name__)
 
 AUDIT_OBJECT = "report_export"
@@ -169,10 +172,9 @@ def export_job_request(
     )
     from outbox.services import outbox_enqueue
 
-    from .tasks import run_export
-
     # In this transaction: a broker outage delays the export, never loses it.
-    outbox_enqueue(task=run_export.name, args=[job.pk])
+    # By name: tasks.py imports this module (tasks call services, not the reverse).
+    outbox_enqueue(task=RUN_EXPORT_TASK, args=[job.pk])
     return job
 
 

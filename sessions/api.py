@@ -11,8 +11,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from iapt.api_views import ReadCreateViewSet
-from patients.models import Referral
+from patients.api import VisibleReferralField
+from patients.api_views import ReadCreateViewSet
 from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
 
 from . import measures, selectors, services
@@ -33,14 +33,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 @extend_schema_field(OpenApiTypes.UUID)
-class VisibleReferralField(serializers.PrimaryKeyRelatedField):
-    """A referral the requesting user has a relationship with (anything else is
-    'does not exist': no enumeration)."""
-
-    def get_queryset(self):
-        return Referral.objects.visible_to(self.context["request"].user)
-
-
 class MeasureInSerializer(serializers.Serializer):
     instrument = serializers.ChoiceField(choices=sorted(measures.INSTRUMENTS))
     items = serializers.ListField(

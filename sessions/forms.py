@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils import timezone
 
-from iapt.forms import DateInput, DateTimeLocalInput, bootstrap_widgets
+from core.forms import DateInput, DateTimeLocalInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 

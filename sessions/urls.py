@@ -5,7 +5,6 @@ from . import views
 app_name = "sessions"
 
 urlpatterns = [
-    path("caseload/", views.caseload, name="caseload"),
     path("referrals/<uuid:referral_id>/record/", views.referral_record, name="record"),
     path("referrals/<uuid:referral_id>/sessions/new/", views.session_create, name="session_create"),
     path("referrals/<uuid:referral_id>/assessment/", views.assessment_create, name="assessment_create"),

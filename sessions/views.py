@@ -1,20 +1,16 @@
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from accounts.models import Role
-from iapt.forms import apply_validation_error
+from core.forms import apply_validation_error
 from patients import selectors as patient_selectors
-from patients.selectors import audit_list
 
 from . import selectors, services
 from .charts import measure_series
-from .forms import AmendmentForm, AssessmentForm, CaseloadFilterForm, RiskEventForm, SessionForm, StepProposalForm
+from .forms import AmendmentForm, AssessmentForm, RiskEventForm, SessionForm, StepProposalForm
 
 CLINICAL_ROLES = (Role.PWP, Role.HIT, Role.SUPERVISOR)
 
@@ -25,57 +21,6 @@ def _clinical_referral(request, referral_id, **options):
     if request.user.role not in CLINICAL_ROLES + (Role.SERVICE_MANAGER,):
         raise Http404
     return patient_selectors.referral_get_for_user(user=request.user, referral_id=referral_id, **options)
-
-
-def _page_request(query) -> tuple[int, bool]:
-    """The page asked for (?page=N, 1 if absent or not a number) and whether every
-    case is asked for on one page (?all=1)."""
-    try:
-        page = int(query.get("page", "1"))
-    except ValueError:
-        page = 1
-    return max(1, min(page, 10_000)), query.get("all") == "1"
-
-
-def caseload(request):
-    if request.user.role not in CLINICAL_ROLES:
-        raise Http404
-    form = CaseloadFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page_number, show_all = _page_request(request.GET)
-    page = selectors.caseload_for_user(
-        user=request.user,
-        filters=filters,
-        sort=filters.get("sort") or "risk",
-        page=page_number,
-        page_size=None if show_all else selectors.CASELOAD_PAGE_SIZE,
-    )
-    audit_list(user=request.user, object_type="caseload", rows=page.rows)
-    capacity = request.user.capacity()
-    filtered = any(filters.get(k) for k in ("step", "problem_descriptor", "risk_only", "overdue_only"))
-    # The record link of each row, built from one reverse() (a reverse per row
-    # was a tenth of the page's time at 250 rows).
-    record_url = reverse("sessions:record", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
-    for row in page.rows:
-        row.record_url = record_url.format(row.pk)
-    return render(
-        request,
-        "sessions/caseload.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": page.rows,
-            "capacity": capacity,
-            "open_cases": None if filtered else page.total,
-            "show_all": show_all,
-            "page_numbers": range(1, page.pages + 1),
-            "page_size": selectors.CASELOAD_PAGE_SIZE,
-            "is_trainee": request.user.is_trainee,
-        },
-    )
-
-
-_URL_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def referral_record(request, referral_id):

@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Role, User
-from iapt.api_views import ReadCreateViewSet
+from patients.api import VisibleReferralField
+from patients.api_views import ReadCreateViewSet
 from patients.codes import EndCode
-from sessions.api import VisibleReferralField
 
 from . import selectors, services
 from .models import StepChange, StepChangeKind, StepChangeStatus

@@ -8,9 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.models import User
-from iapt.api_views import ReadCreateViewSet
+from patients.api import VisibleReferralField
+from patients.api_views import ReadCreateViewSet
 from patients.codes import EndCode
-from sessions.api import VisibleReferralField
 
 from . import selectors, services
 from .models import CaseReview, Decision, Flag, FlagReason

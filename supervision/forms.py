@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, User
-from iapt.forms import DateInput
+from core.forms import DateInput
 from patients.codes import EndCode
 
 from .models import ClinicalSkillsSupervision, Decision, FlagReason

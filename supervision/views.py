@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from iapt.forms import apply_validation_error
+from core.forms import apply_validation_error
 from patients.selectors import audit_list, referral_get_for_user
 from sessions.charts import measure_series
 from sessions.selectors import record_for_user

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "supervision",
     "reports",
     "outbox",
+    "iapt",  # the project package: the whole-service demo command (load_demo)
 ]
 
 MIDDLEWARE = [
@@ -277,11 +278,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["iapt.api.BoundedJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "iapt.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["iapt.api.QueryFilterBackend", "rest_framework.filters.OrderingFilter"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.BoundedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.QueryFilterBackend", "rest_framework.filters.OrderingFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "iapt.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -306,7 +307,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "iapt.api.add_error_responses",
+        "core.api.add_error_responses",
     ],
     # Swagger UI from the drf-spectacular-sidecar wheel, served as our own static files.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
-from accounts import purge
 from accounts.models import AccessLog
 from accounts.retention import SCHEDULE, retention_years
+from patients import purge
 from patients.models import Patient, Referral
 from sessions.models import MeasureScore, TherapySession
 from sessions.services import therapy_session_record

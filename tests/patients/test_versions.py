@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from iapt.concurrency import VersionConflict
+from core.concurrency import VersionConflict
 from patients import services
 from patients.models import Patient
 from tests.factories import ReferralFactory, ServiceFactory, SupervisionAssignmentFactory, UserFactory

@@ -1,5 +1,5 @@
 from accounts.models import User
-from patients.demo import load_demo
+from iapt.demo import load_demo
 from reports.selectors import can_export_identifiable
 
 

@@ -1,4 +1,4 @@
-"""My caseload (sessions/selectors.py `caseload_for_user`): one SQL statement of
+"""My caseload (supervision/caseload.py `caseload_for_user`): one SQL statement of
 LATERAL joins, held here to the ORM statement of correlated subqueries it
 replaced (the oracle below) for every sort and filter, on a varied synthetic
 year; and the page's paging, "show all", counts, audit and bad input."""
@@ -27,10 +27,10 @@ from django.utils import timezone
 from accounts.models import AccessLog, Role, User
 from bench import synthetic
 from patients.models import Referral
-from sessions import selectors
 from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
 from sessions.models import MeasureScore, RiskAssessment, TherapySession
-from sessions.selectors import CASELOAD_PAGE_SIZE, CASELOAD_SORTS, RISK_MARKER_LEVELS, caseload_for_user
+from supervision import caseload as selectors
+from supervision.caseload import CASELOAD_PAGE_SIZE, CASELOAD_SORTS, RISK_MARKER_LEVELS, caseload_for_user
 from supervision.models import Flag
 from supervision.sweep import sweep
 from tests.factories import ReferralFactory, UserFactory

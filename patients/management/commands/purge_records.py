@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import purge
 from accounts.retention import SCHEDULE, SCHEDULE_VERSION, RetentionConfigurationError, retention_years
+from patients import purge
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
-from .api import etag
+from core.api import etag
 
 
 class RecordViewSetMixin:
@@ -24,7 +24,7 @@ class RecordViewSetMixin:
         return obj
 
     def list(self, request, *args, **kwargs):
-        from patients.selectors import audit_list
+        from .selectors import audit_list
 
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from patients.demo import DEMO_LOGINS, load_demo
+from iapt.demo import DEMO_LOGINS, load_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,36 @@
+"""The whole demo service that `make run` loads, built floor by floor.
+
+Each app contributes its own part through a `build` function (patients: the
+service, users and referrals; sessions: the care contacts and measures; reports:
+the export permissions; supervision: assignments' reviews and flags); this
+module, above every app, calls them in order in one transaction. Deterministic
+(seeded), so every run builds the same service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from patients import demo as patients_demo
+from reports import demo as reports_demo
+from sessions import demo as sessions_demo
+from supervision import demo as supervision_demo
+
+DEMO_LOGINS = patients_demo.DEMO_LOGINS
+
+
+@transaction.atomic
+def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None = None) -> dict:
+    """Builds the demo service once; a second call changes nothing.
+
+    Returns {"created": False} when the demo service exists already, else the
+    patients floor's result dict (service, users, teams, referrals, rng) with
+    every floor's part built on it."""
+    if patients_demo.demo_loaded():
+        return {"created": False}
+    result = patients_demo.build(patients=patients, seed=seed, today=today)
+    sessions_demo.build(result)
+    reports_demo.grant_demo_permissions(result["users"])
+    supervision_demo.build(result)
+    return result
