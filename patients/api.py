@@ -4,7 +4,7 @@ selectors for reads and the services for every write."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class VisibleReferralField(serializers.PrimaryKeyRelatedField):
     """A referral the requesting user has a relationship with (anything else is
     'does not exist': no enumeration). Shared by the API of every floor that

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -32,7 +32,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-@extend_schema_field(OpenApiTypes.UUID)
 class MeasureInSerializer(serializers.Serializer):
     instrument = serializers.ChoiceField(choices=sorted(measures.INSTRUMENTS))
     items = serializers.ListField(
