@@ -2,7 +2,8 @@
 
 Each app contributes its own part through a `build` function (patients: the
 service, users and referrals; sessions: the care contacts and measures; reports:
-the export permissions; supervision: assignments' reviews and flags); this
+the export permissions; supervision: assignments' reviews and flags;
+dataset: the submission permission); this
 module, above every app, calls them in order in one transaction. Deterministic
 (seeded), so every run builds the same service."""
 
@@ -12,6 +13,7 @@ from datetime import date
 
 from django.db import transaction
 
+from dataset import demo as dataset_demo
 from patients import demo as patients_demo
 from reports import demo as reports_demo
 from sessions import demo as sessions_demo
@@ -33,4 +35,5 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
     sessions_demo.build(result)
     reports_demo.grant_demo_permissions(result["users"])
     supervision_demo.build(result)
+    dataset_demo.build(result)
     return result

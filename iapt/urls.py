@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("stepped_care.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
+    path("dataset/", include("dataset.urls")),
     path("api/", include("iapt.api_urls")),
 ]
 

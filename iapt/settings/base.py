@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "supervision",
     "reports",
     "outbox",
+    "dataset",
     "iapt",  # the project package: the whole-service demo command (load_demo)
 ]
 
@@ -267,6 +268,14 @@ CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_
 # The stored outcome summaries of referrals changed since the last run (reports/outcome_summary.py);
 # the report page refreshes its own service's too, so this keeps the queue short, not the figures right.
 CELERY_BEAT_SCHEDULE["reports-refresh-outcomes"] = {"task": "reports.refresh_outcomes", "schedule": 60}
+# The monthly national submission (dataset/): every morning the job checks whether today is the
+# month's first working day and builds the previous month's extract; builds that lost their worker
+# are queued again (docs/decisions/020-national-data-set.md).
+CELERY_BEAT_SCHEDULE["dataset-schedule-extracts"] = {
+    "task": "dataset.tasks.schedule_extracts",
+    "schedule": crontab(hour=6, minute=30),
+}
+CELERY_BEAT_SCHEDULE["dataset-rerun-stale-extracts"] = {"task": "dataset.tasks.rerun_stale_extracts", "schedule": 300}
 
 # The REST API (docs/decisions/004-rest-api.md): tokens for integrations, the
 # browser session (with CSRF) for pages; JSON only; lists paginated.

@@ -1,0 +1,328 @@
+"""Validation of the monthly extract before it leaves (DOMAIN.md "The national data
+set"): the data set's rules run over the rows as they are written, in one pass.
+
+- errors block the submission: a mandatory field empty, a value off its code
+  list, an NHS number failing its check, dates out of order (date of birth <=
+  referral <= contacts <= discharge), an end code that contradicts the contacts,
+  a referral with more than one primary problem, a score out of its range, a
+  score whose care activity is missing;
+- warnings do not block: a stored value mapped to the nearest national code, a
+  code or field still to confirm in the TOS, a missing optional field.
+
+Each finding names the record (the table and its local id) and carries the
+record's own key so the page links to where it is fixed. Plain Python over
+dicts: no Django imports, so the rules are tested as functions."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from patients import nhs_number
+from sessions import measures
+from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
+
+from . import codes, spec
+
+ERROR, WARNING = "error", "warning"
+MAX_FINDINGS_PER_RULE = 200  # the page lists at most this many per rule; the count is always whole
+
+SEEN_AND_TREATED = {"46", "47", "48", "49"}
+SEEN_NOT_TREATED = {"10", "11", "12", "13", "14", "16", "17"}
+NOT_SEEN = {"50"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    rule: str
+    table: str
+    record: str  # the table's local id of the record
+    message: str
+    referral: str = ""  # the product's referral key, for the link to fix it
+    patient: str = ""  # the product's patient key
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)  # (severity, rule) -> how many
+    completeness: dict[str, list[int]] = field(default_factory=dict)  # "Table.Field" -> [filled, rows]
+
+    @property
+    def errors(self) -> int:
+        return sum(n for (severity, _), n in self.counts.items() if severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(n for (severity, _), n in self.counts.items() if severity == WARNING)
+
+    @property
+    def blocks_submission(self) -> bool:
+        return self.errors > 0
+
+    def as_dict(self) -> dict:
+        return {
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "counts": [{"severity": s, "rule": r, "count": n} for (s, r), n in sorted(self.counts.items(), key=str)],
+            "findings": [f.__dict__ for f in self.findings],
+            "completeness": {k: {"filled": v[0], "rows": v[1]} for k, v in sorted(self.completeness.items())},
+        }
+
+
+def _as_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _filled(value) -> bool:
+    return value not in (None, "")
+
+
+# Fields whose completeness NHS England's data-quality reports measure
+# (DOMAIN.md "Data quality as NHS England reports it"), as "Table.Field".
+QUALITY_FIELDS = {
+    "NHS number": "IDS001MPI.NHSNumber",
+    "Postcode": "IDS001MPI.Postcode",
+    "Gender": "IDS001MPI.Gender",
+    "Ethnicity": "IDS001MPI.EthnicCategory",
+    "GP practice": "IDS001MPI.GMPCodeReg",
+    "Source of referral": "IDS101Referral.SourceOfReferralIAPT",
+    "Appointment type": "IDS201CareContact.AppType",
+    "Therapy type": "IDS202CareActivity.CodeProcAndProcStatus",
+    "End code": "IDS101Referral.EndCode",
+}
+
+
+class Validator:
+    """Feed it every row (`row(table, raw_row)`) as the extract writes it, then
+    call `finish()` for the cross-record rules and the report."""
+
+    def __init__(self) -> None:
+        self.report = Report()
+        self.birth: dict[str, date | None] = {}
+        self.referrals: dict[str, dict] = {}
+        self.contacts: dict[str, dict] = defaultdict(
+            lambda: {"first": None, "last": None, "attended": 0, "treatment": 0}
+        )
+        self.activities: set[str] = set()
+        self.primary_problems: Counter = Counter()
+        self.unconfirmed_tools: Counter = Counter()
+        self.unconfirmed_therapy: Counter = Counter()
+        self.inexact_sources: Counter = Counter()
+        self.rows: Counter = Counter()
+
+    # -- helpers ---------------------------------------------------------------
+
+    def add(self, severity, rule, table, record, message, *, referral="", patient="") -> None:
+        self.report.counts[(severity, rule)] += 1
+        if self.report.counts[(severity, rule)] <= MAX_FINDINGS_PER_RULE:
+            self.report.findings.append(
+                Finding(severity, rule, table, record, message, str(referral or ""), str(patient or ""))
+            )
+
+    def _shape(self, table: spec.Table, row: dict, record: str, keys: dict) -> None:
+        for f in table.fields:
+            value = row.get(f.name)
+            slot = self.report.completeness.setdefault(f"{table.name}.{f.name}", [0, 0])
+            slot[1] += 1
+            if not _filled(value):
+                if f.mandatory:
+                    self.add(ERROR, "mandatory", table.name, record, f"{f.name} is mandatory and empty", **keys)
+                continue
+            slot[0] += 1
+            text = str(value)
+            if f.type == spec.TEXT and f.length and len(text) > f.length:
+                self.add(ERROR, "length", table.name, record, f"{f.name} is longer than {f.length} characters", **keys)
+            if f.codes and f.codes != "therapy_type" and not codes.is_valid(f.codes, text):
+                self.add(ERROR, "code_list", table.name, record, f"{f.name} '{text}' is not a national code", **keys)
+
+    # -- rows --------------------------------------------------------------------
+
+    def row(self, table_name: str, row: dict) -> None:
+        table = spec.table(table_name)
+        self.rows[table_name] += 1
+        record = str(row.get(table.fields[0].name, ""))
+        keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
+        self._shape(table, row, record, keys)
+        handler = getattr(self, "_" + table_name, None)
+        if handler is not None:
+            handler(row, record, keys)
+
+    def _IDS001MPI(self, row, record, keys):
+        number = row.get("NHSNumber") or ""
+        if number and not nhs_number.is_valid(number):
+            self.add(ERROR, "nhs_number", "IDS001MPI", record, "NHS number fails the modulus 11 check", **keys)
+        self.birth[record] = _as_date(row.get("PersonBirthDate"))
+
+    def _IDS101Referral(self, row, record, keys):
+        received = _as_date(row.get("ReferralRequestReceivedDate"))
+        discharged = _as_date(row.get("ServDischDate"))
+        born = self.birth.get(str(row.get("LocalPatientId")))
+        if born and received and received < born:
+            # fixed on the patient (the date of birth), so the link goes there
+            self.add(
+                ERROR,
+                "date_order",
+                "IDS101Referral",
+                record,
+                "referral received before the patient's date of birth",
+                patient=keys["patient"],
+            )
+        if received and discharged and discharged < received:
+            self.add(
+                ERROR, "date_order", "IDS101Referral", record, "discharge before the referral was received", **keys
+            )
+        if discharged and not row.get("EndCode"):
+            self.add(ERROR, "end_code", "IDS101Referral", record, "discharged with no end code", **keys)
+        _code, exact = codes.source_of_referral(row.get("_source", row.get("SourceOfReferralIAPT", "")))
+        if row.get("SourceOfReferralIAPT") and not exact:
+            self.inexact_sources[row.get("_source", "")] += 1
+            self.add(
+                WARNING,
+                "source_mapped",
+                "IDS101Referral",
+                record,
+                f"source '{row.get('_source')}' sent as the nearest national code {row.get('SourceOfReferralIAPT')}:"
+                " record the exact source",
+                **keys,
+            )
+        self.referrals[record] = {
+            "received": received,
+            "discharged": discharged,
+            "end_code": row.get("EndCode"),
+            **keys,
+        }
+
+    def _IDS201CareContact(self, row, record, keys):
+        referral = str(row.get("ServiceRequestId"))
+        day = _as_date(row.get("CareContDate"))
+        known = self.referrals.get(referral)
+        if known is None:
+            self.add(ERROR, "reference", "IDS201CareContact", record, "contact of a referral not in IDS101", **keys)
+            return
+        if day and known["received"] and day < known["received"]:
+            self.add(
+                ERROR, "date_order", "IDS201CareContact", record, "contact before the referral was received", **keys
+            )
+        if day and known["discharged"] and day > known["discharged"]:
+            self.add(ERROR, "date_order", "IDS201CareContact", record, "contact after the discharge date", **keys)
+        state = self.contacts[referral]
+        state["first"] = min(filter(None, (state["first"], day)), default=None)
+        state["last"] = max(filter(None, (state["last"], day)), default=None)
+        if row.get("AttendOrDNACode") in ATTENDED:
+            state["attended"] += 1
+            if row.get("AppType") in TREATMENT_APPOINTMENT_TYPES:
+                state["treatment"] += 1
+
+    def _IDS202CareActivity(self, row, record, keys):
+        self.activities.add(record)
+        code = row.get("CodeProcAndProcStatus") or ""
+        if code and not codes.is_valid("therapy_type", code):
+            self.add(ERROR, "code_list", "IDS202CareActivity", record, f"therapy type '{code}' is not a national code")
+        intervention = row.get("_intervention")
+        if intervention and not codes.therapy_type(intervention)[1]:
+            self.unconfirmed_therapy[intervention] += 1
+
+    def _IDS603PresentingComplaints(self, row, record, keys):
+        if row.get("PresCompType") == "P":
+            self.primary_problems[record] += 1
+            if self.primary_problems[record] == 2:
+                self.add(
+                    ERROR, "one_primary", "IDS603PresentingComplaints", record, "more than one primary problem", **keys
+                )
+
+    def _score(self, table, row, record, keys):
+        tool = str(row.get("CodedAssToolType") or "")
+        instrument = codes.instrument_for_tool(tool)
+        if instrument is None:
+            return
+        if not codes.assessment_tool(instrument).confirmed:
+            self.unconfirmed_tools[instrument] += 1
+        try:
+            score = float(row.get("PersScore"))
+        except (TypeError, ValueError):
+            self.add(ERROR, "score_range", table, record, "score is not a number", **keys)
+            return
+        if instrument in measures.INSTRUMENTS and not 0 <= score <= measures.instrument(instrument).max_total:
+            self.add(ERROR, "score_range", table, record, f"{instrument} score {score:g} out of range", **keys)
+
+    def _IDS606CodedScoreAssessmentRefer(self, row, record, keys):
+        self._score("IDS606CodedScoreAssessmentRefer", row, record, keys)
+
+    def _IDS607CodedScoreAssessmentAct(self, row, record, keys):
+        if record not in self.activities:
+            self.add(
+                ERROR, "reference", "IDS607CodedScoreAssessmentAct", record, "score of a missing care activity", **keys
+            )
+        self._score("IDS607CodedScoreAssessmentAct", row, record, keys)
+
+    # -- cross-record rules and the report ----------------------------------------
+
+    def finish(self) -> Report:
+        for record, referral in self.referrals.items():
+            code = referral["end_code"] or ""
+            state = self.contacts.get(record, {"attended": 0, "treatment": 0, "last": None})
+            keys = {"referral": referral["referral"], "patient": referral["patient"]}
+            if code in SEEN_AND_TREATED and state["treatment"] == 0:
+                self.add(
+                    ERROR,
+                    "end_code",
+                    "IDS101Referral",
+                    record,
+                    f"end code {code} (seen and treated) with no attended treatment contact",
+                    **keys,
+                )
+            elif code in NOT_SEEN and state["attended"] > 0:
+                self.add(
+                    ERROR,
+                    "end_code",
+                    "IDS101Referral",
+                    record,
+                    f"end code {code} (not seen) with an attended contact",
+                    **keys,
+                )
+            elif code in SEEN_NOT_TREATED and state["treatment"] > 0:
+                self.add(
+                    ERROR,
+                    "end_code",
+                    "IDS101Referral",
+                    record,
+                    f"end code {code} (seen, not treated) with an attended treatment contact",
+                    **keys,
+                )
+        for instrument, n in sorted(self.unconfirmed_tools.items()):
+            self.add(
+                WARNING,
+                "unconfirmed_tool",
+                "IDS607CodedScoreAssessmentAct",
+                instrument,
+                f"{n} {instrument} score(s) carry a provisional tool code: confirm its SNOMED CT code in the TOS",
+            )
+        for intervention, n in sorted(self.unconfirmed_therapy.items()):
+            self.add(
+                WARNING,
+                "unconfirmed_therapy_type",
+                "IDS202CareActivity",
+                intervention,
+                f"{n} care activit(ies) of '{intervention}' sent as an 'other' therapy type: confirm in the TOS",
+            )
+        for name in spec.unconfirmed():
+            self.add(
+                WARNING, "unconfirmed_spec", name.split(".")[0], name, f"{name}: name and type to confirm in the TOS"
+            )
+        return self.report
+
+
+def validate_rows(tables: dict[str, list[dict]]) -> Report:
+    """The report for whole tables held in memory (tests, re-validation of a file)."""
+    validator = Validator()
+    for table in spec.TABLES:
+        for row in tables.get(table.name, []):
+            validator.row(table.name, row)
+    return validator.finish()
