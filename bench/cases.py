@@ -275,6 +275,46 @@ def bench_export(date_from, date_to) -> dict:
     )
 
 
+def busiest_month() -> str:
+    """The synthetic year's month with the most care contacts, as YYYY-MM."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_char(date_trunc('month', started_at AT TIME ZONE 'Europe/London'), 'YYYY-MM') AS m"
+            " FROM therapy_sessions_therapysession GROUP BY m ORDER BY count(*) DESC, m LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else timezone.localdate().strftime("%Y-%m")
+
+
+def bench_dataset() -> dict:
+    """Case 7 (issue 17): the busiest month's national extract against
+    PostgreSQL's COPY of the same rows; validation against the extract alone."""
+    out = BASE_DIR / "bench" / "out" / "dataset"
+    month = busiest_month()
+    results = {}
+    for mode in ("copy", "extract", "validate"):
+        output = subprocess.run(
+            [sys.executable, str(BASE_DIR / "bench" / "dataset_worker.py"), mode, str(out), month],
+            check=True, capture_output=True, text=True, env=os.environ,
+        )  # fmt: skip
+        results[mode] = json.loads(output.stdout.strip().splitlines()[-1])
+    validation_seconds = max(results["validate"]["seconds"] - results["extract"]["seconds"], 0.0)
+    return case(
+        "7 national data set extract",
+        results["extract"]["seconds"],
+        results["copy"]["seconds"],
+        month=month,
+        rows=results["extract"]["rows"],
+        copy_rows=results["copy"]["rows"],
+        peak_memory_mb=round(results["validate"]["maxrss_mb"], 1),
+        validation_seconds=round(validation_seconds, 3),
+        validation_ratio_to_extract=round(validation_seconds / results["extract"]["seconds"], 2)
+        if results["extract"]["seconds"]
+        else None,
+        validation_errors=results["validate"]["errors"],
+    )
+
+
 # -- 3, 4, 6: pages through Django's test client --------------------------------
 def client_for(username: str):
     from django.test import Client
@@ -636,6 +676,7 @@ def main(argv: list[str]) -> int:
             ("4", None, bench_caseload_and_record),
             ("5", "dashboard", bench_dashboard),
             ("6", "logging", lambda: bench_logging(min(250, max(50, referrals // 400)))),
+            ("7", "dataset", bench_dataset),
         ]
         for key, name, fn in steps:
             if not wanted(key):
