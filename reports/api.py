@@ -74,6 +74,9 @@ ReportSerializer = inline_serializer(
                         "second_over_28_rate",
                         "second_over_90_rate",
                         "self_referral_rate",
+                        "no_change_rate",
+                        "finished_unpaired_rate",
+                        "open_no_contact_rate",
                     )
                 },
             },

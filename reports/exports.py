@@ -281,7 +281,8 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
     writer.write_row(["Assessed", total["assessed"]])
     writer.write_row(["Entered treatment", total["entered_treatment"]])
     writer.write_row(["Ended", total["ended"]])
-    writer.write_row(["  ended without a treatment session", total["ended_untreated"]])
+    writer.write_row(["  ended before treatment", total["ended_before_treatment"]])
+    writer.write_row(["  ended after one treatment session", total["ended_treated_once"]])
     writer.write_row(["Finished a course of treatment", total["finished"]])
     writer.blank()
     writer.write_row(["Source", "Received", "Share"], bold=True)
@@ -302,9 +303,9 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
     writer.write_row(["Figure", "Count", "Of", "Share", "Standard"], bold=True)
     writer.write_row(
         [
-            "Entered treatment within 6 weeks of referral",
+            "Finished a course, first treated within 6 weeks of referral",
             total["within_6_weeks"],
-            total["entered_treatment"],
+            total["finished"],
             rates["within_6_weeks_rate"],
             standards["within_6_weeks"],
         ],
@@ -312,9 +313,9 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
     )
     writer.write_row(
         [
-            "Entered treatment within 18 weeks of referral",
+            "Finished a course, first treated within 18 weeks of referral",
             total["within_18_weeks"],
-            total["entered_treatment"],
+            total["finished"],
             rates["within_18_weeks_rate"],
             standards["within_18_weeks"],
         ],
@@ -339,11 +340,29 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
         ],
         percent_columns=[3],
     )
+    writer.write_row(
+        [
+            f"Open and treated, no treatment contact for over {standards['no_contact_days']} days",
+            total["open_no_contact"],
+            total["open_treated"],
+            rates["open_no_contact_rate"],
+        ],
+        percent_columns=[3],
+    )
 
     writer.add_sheet("Outcomes")
     writer.write_row(["Figure", "Count", "Of", "Rate", "National standard"], bold=True)
     writer.write_row(["Finished a course of treatment", total["finished"]])
-    writer.write_row(["  not at caseness at the start", total["not_caseness"], total["finished"]])
+    writer.write_row(["  not at caseness at the start (by first scores)", total["not_caseness"], total["finished"]])
+    writer.write_row(
+        [
+            "  data quality: finished without paired scores",
+            total["finished_unpaired"],
+            total["finished"],
+            rates["finished_unpaired_rate"],
+        ],
+        percent_columns=[3],
+    )
     writer.write_row(
         ["Recovered", total["recovered"], rates["at_caseness"], rates["recovery_rate"], standards["recovery_rate"]],
         percent_columns=[3, 4],
@@ -377,6 +396,7 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
         ],
         percent_columns=[3],
     )
+    writer.write_row(["No change", total["no_change"], total["finished"], rates["no_change_rate"]], percent_columns=[3])
 
     activity = report.activity
     writer.add_sheet("Activity")
@@ -498,8 +518,8 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
             "Month",
             "Referrals",
             "Entered treatment",
-            "Within 6 weeks",
-            "Within 18 weeks",
+            "Finished courses: first treated within 6 weeks",
+            "Finished courses: first treated within 18 weeks",
             "Finished treatment",
             "Recovery rate",
         ],

@@ -50,13 +50,18 @@ COUNTS = (
     "second_over_28",
     "second_over_90",
     "ended",
-    "ended_untreated",
+    "ended_before_treatment",
+    "ended_treated_once",
     "finished",
     "not_caseness",
+    "finished_unpaired",
     "recovered",
     "reliably_improved",
     "reliably_deteriorated",
     "reliably_recovered",
+    "no_change",
+    "open_treated",
+    "open_no_contact",
 )
 BREAKDOWNS = ("source", "end_code", "age_band", "sex", "ethnic_group")
 
@@ -103,20 +108,27 @@ def _counts_sql(p: str = "") -> str:
     count(*) FILTER (WHERE {p}received_in AND {p}source = %(self_source)s) AS self_referrals,
     count(*) FILTER (WHERE {p}assessed_in) AS assessed,
     count(*) FILTER (WHERE {p}entered_in) AS entered_treatment,
-    count(*) FILTER (WHERE {p}entered_in AND {p}days_to_first_treatment <= %(six_weeks)s) AS within_6_weeks,
-    count(*) FILTER (WHERE {p}entered_in AND {p}days_to_first_treatment <= %(eighteen_weeks)s) AS within_18_weeks,
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}days_to_first_treatment <= %(six_weeks)s)
+        AS within_6_weeks,
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}days_to_first_treatment <= %(eighteen_weeks)s)
+        AS within_18_weeks,
     count(*) FILTER (WHERE {p}second_in) AS second_treatment,
     count(*) FILTER (WHERE {p}second_in AND {p}days_first_to_second_treatment > %(over_a)s) AS second_over_28,
     count(*) FILTER (WHERE {p}second_in AND {p}days_first_to_second_treatment > %(over_b)s) AS second_over_90,
     count(*) FILTER (WHERE {p}ended_in) AS ended,
-    count(*) FILTER (WHERE {p}ended_in AND {p}treatment_sessions = 0) AS ended_untreated,
+    count(*) FILTER (WHERE {p}ended_in AND {p}first_treatment_on IS NULL) AS ended_before_treatment,
+    count(*) FILTER (WHERE {p}ended_in AND {p}treatment_sessions = 1) AS ended_treated_once,
     count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment) AS finished,
-    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND NOT {p}at_caseness_start) AS not_caseness,
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}not_caseness_start) AS not_caseness,
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND NOT {p}paired_scores) AS finished_unpaired,
     count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}recovered) AS recovered,
     count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}reliable_improvement) AS reliably_improved,
     count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}reliable_deterioration)
         AS reliably_deteriorated,
-    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}reliable_recovery) AS reliably_recovered"""
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}reliable_recovery) AS reliably_recovered,
+    count(*) FILTER (WHERE {p}ended_in AND {p}finished_treatment AND {p}no_change) AS no_change,
+    count(*) FILTER (WHERE {p}open_treated) AS open_treated,
+    count(*) FILTER (WHERE {p}open_no_contact) AS open_no_contact"""
 
 
 def _period_flags_params(params: dict, start: date, end: date) -> None:
@@ -128,6 +140,7 @@ def _period_flags_params(params: dict, start: date, end: date) -> None:
         eighteen_weeks=reference.WAITS.eighteen_weeks_days,
         over_a=reference.WAITS.second_over_days[0],
         over_b=reference.WAITS.second_over_days[1],
+        no_contact=reference.WAITS.no_contact_days,
     )
 
 
@@ -142,7 +155,25 @@ PERIOD_FLAGS = """
                AND o.first_treatment_on BETWEEN %(p_from)s AND %(p_to)s AS entered_in,
            o.received_on <= %(p_to)s AND (o.ended_on IS NULL OR o.ended_on >= %(p_from)s)
                AND o.second_treatment_on BETWEEN %(p_from)s AND %(p_to)s AS second_in,
-           o.ended_on BETWEEN %(p_from)s AND %(p_to)s AS ended_in"""
+           o.ended_on BETWEEN %(p_from)s AND %(p_to)s AS ended_in,
+           -- Open at the period's end and treated by then (NHS England's OpenReferral) ...
+           o.received_on <= %(p_to)s AND (o.ended_on IS NULL OR o.ended_on > %(p_to)s)
+               AND o.last_treatment_on IS NOT NULL AND o.first_treatment_on <= %(p_to)s AS open_treated,
+           -- ... and its last treatment on or before that day over 90 days before it
+           -- (OpenReferralOver90daysNoContact). The stored last treatment answers
+           -- unless it came after the period; only then are the sessions read.
+           o.received_on <= %(p_to)s AND (o.ended_on IS NULL OR o.ended_on > %(p_to)s)
+               AND o.first_treatment_on <= %(p_to)s - %(no_contact)s - 1
+               AND CASE WHEN o.last_treatment_on <= %(p_to)s
+                        THEN o.last_treatment_on < %(p_to)s - %(no_contact)s
+                        ELSE NOT EXISTS (
+                            SELECT 1 FROM therapy_sessions_therapysession s
+                            WHERE s.referral_id = o.referral_id::uuid
+                              AND s.attendance = ANY(%(attended)s::text[])
+                              AND s.appointment_type = ANY(%(treatment)s::text[])
+                              AND (s.started_at AT TIME ZONE %(tz)s)::date
+                                  BETWEEN %(p_to)s - %(no_contact)s AND %(p_to)s)
+                   END AS open_no_contact"""
 TREND_FLAGS = """
            o.received_on BETWEEN %(t_from)s AND %(p_to)s AS t_received_in,
            o.first_treatment_on BETWEEN %(t_from)s AND %(p_to)s AS t_entered_in,
@@ -154,17 +185,20 @@ MONTHS = ("received_month", "entered_month", "ended_month")
 TREND_COUNTS = """
     count(*) FILTER (WHERE t_received_in) AS t_received,
     count(*) FILTER (WHERE t_entered_in) AS t_entered_treatment,
-    count(*) FILTER (WHERE t_entered_in AND days_to_first_treatment <= %(six_weeks)s) AS t_within_6_weeks,
-    count(*) FILTER (WHERE t_entered_in AND days_to_first_treatment <= %(eighteen_weeks)s) AS t_within_18_weeks,
+    count(*) FILTER (WHERE t_ended_in AND finished_treatment AND days_to_first_treatment <= %(six_weeks)s)
+        AS t_within_6_weeks,
+    count(*) FILTER (WHERE t_ended_in AND finished_treatment AND days_to_first_treatment <= %(eighteen_weeks)s)
+        AS t_within_18_weeks,
     count(*) FILTER (WHERE t_ended_in AND finished_treatment) AS t_finished,
-    count(*) FILTER (WHERE t_ended_in AND finished_treatment AND NOT at_caseness_start) AS t_not_caseness,
+    count(*) FILTER (WHERE t_ended_in AND finished_treatment AND not_caseness_start) AS t_not_caseness,
     count(*) FILTER (WHERE t_ended_in AND finished_treatment AND recovered) AS t_recovered"""
 # The trend's counts by the month each counts in: referrals by the month received,
-# entering treatment by the month of the first treatment, endings by the month ended.
+# entering treatment by the month of the first treatment, endings (and the
+# waiting-time standards, measured on finished courses) by the month ended.
 TREND_BY_MONTH = {
     "received_month": ("received",),
-    "entered_month": ("entered_treatment", "within_6_weeks", "within_18_weeks"),
-    "ended_month": ("finished", "not_caseness", "recovered"),
+    "entered_month": ("entered_treatment",),
+    "ended_month": ("finished", "not_caseness", "recovered", "within_6_weeks", "within_18_weeks"),
 }
 
 
@@ -209,6 +243,7 @@ b AS (
     SELECT o.source, o.end_code, o.sex, o.treatment_sessions, o.days_to_first_treatment,
            o.days_first_to_second_treatment, o.finished_treatment, o.at_caseness_start, o.recovered,
            o.reliable_improvement, o.reliable_deterioration, o.reliable_recovery,
+           o.first_treatment_on, o.paired_scores, o.not_caseness_start, o.no_change,
            {"o.summary_missing," if stored else ""}
            {PERIOD_FLAGS},
            {TREND_FLAGS},
@@ -256,8 +291,8 @@ GROUP BY GROUPING SETS ((), {", ".join(f"({key})" for key in keys)})
                 "entered_treatment": row["entered_treatment"],
                 "finished": row["finished"],
                 "recovery_rate": ratio(row["recovered"], at_caseness),
-                "within_6_weeks": ratio(row["within_6_weeks"], row["entered_treatment"]),
-                "within_18_weeks": ratio(row["within_18_weeks"], row["entered_treatment"]),
+                "within_6_weeks": ratio(row["within_6_weeks"], row["finished"]),
+                "within_18_weeks": ratio(row["within_18_weeks"], row["finished"]),
             }
         )
     return result, months, missing
@@ -506,8 +541,12 @@ def outcome_rates(counts: dict) -> dict:
         "reliable_recovery_rate": ratio(counts["reliably_recovered"], at_caseness),
         "reliable_improvement_rate": ratio(counts["reliably_improved"], counts["finished"]),
         "reliable_deterioration_rate": ratio(counts["reliably_deteriorated"], counts["finished"]),
-        "within_6_weeks_rate": ratio(counts["within_6_weeks"], counts["entered_treatment"]),
-        "within_18_weeks_rate": ratio(counts["within_18_weeks"], counts["entered_treatment"]),
+        # Waiting-time standards over the courses finished in the period (docs/decisions/014).
+        "within_6_weeks_rate": ratio(counts["within_6_weeks"], counts["finished"]),
+        "within_18_weeks_rate": ratio(counts["within_18_weeks"], counts["finished"]),
+        "no_change_rate": ratio(counts["no_change"], counts["finished"]),
+        "finished_unpaired_rate": ratio(counts["finished_unpaired"], counts["finished"]),
+        "open_no_contact_rate": ratio(counts["open_no_contact"], counts["open_treated"]),
         "second_over_28_rate": ratio(counts["second_over_28"], counts["second_treatment"]),
         "second_over_90_rate": ratio(counts["second_over_90"], counts["second_treatment"]),
         "self_referral_rate": ratio(counts["self_referrals"], counts["received"]),
@@ -563,7 +602,11 @@ def service_report(scope, *, now: datetime | None = None) -> ServiceReport:
         scope=scope,
         total=total,
         rates=outcome_rates(total),
-        standards={**NATIONAL_STANDARDS, "second_over_days": reference.WAITS.second_over_days},
+        standards={
+            **NATIONAL_STANDARDS,
+            "second_over_days": reference.WAITS.second_over_days,
+            "no_contact_days": reference.WAITS.no_contact_days,
+        },
         sources=[r for r in _labelled(counts["source"], dict(ReferralSource.choices)) if r["received"]],
         end_codes=[r for r in _labelled(ended_by_code, dict(EndCode.choices), order=EndCode.values) if r["ended"]],
         end_code_groups=groups,

@@ -96,6 +96,9 @@ class ReferralOutcome(models.Model):
     assessed_on = models.DateField(null=True)
     first_treatment_on = models.DateField(null=True)
     second_treatment_on = models.DateField(null=True)
+    # The last attended treatment appointment: the "open, no contact for over
+    # 90 days" figure (issue 14; NHS England's TherapySession_LastDate).
+    last_treatment_on = models.DateField(null=True)
     phq_first = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     phq_last = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     phq_scores = models.IntegerField()

@@ -17,7 +17,11 @@ How it works:
   reads them stored in reports_referraloutcome (stored=True), where
   reports/outcome_summary.py keeps the same two fragments' results;
 - the anxiety measure is the problem descriptor's ADSM when it has paired ADSM
-  scores, else GAD-7 (the national back-up rule);
+  scores, else GAD-7 (the national back-up rule), by the SQL text the
+  supervision criteria share (sessions/anxiety_sql.py);
+- `not_caseness_start` takes a finished referral out of the recovery
+  denominator only when its first scores are below caseness on both measures
+  (docs/decisions/014);
 - thresholds and reliable change values are query parameters read from
   sessions.measures.INSTRUMENTS, so a change of reference data flows through.
 """
@@ -29,12 +33,10 @@ from datetime import date
 
 from django.conf import settings
 
-from patients.codes import ProblemDescriptor, ReferralStatus
-from sessions import measures
+from patients.codes import ReferralStatus
+from sessions import anxiety_sql
+from sessions.anxiety_sql import DEFAULT_ANXIETY_INSTRUMENT, DEPRESSION_INSTRUMENT
 from sessions.codes import ASSESSMENT_APPOINTMENT_TYPES, ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
-
-DEPRESSION_INSTRUMENT = "PHQ9"
-DEFAULT_ANXIETY_INSTRUMENT = "GAD7"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("assessed_on", "date"),
     Column("first_treatment_on", "date"),
     Column("second_treatment_on", "date"),
+    Column("last_treatment_on", "date"),
     Column("ended_on", "date"),
     Column("end_code", "text"),
     Column("days_to_assessment", "int"),
@@ -86,10 +89,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("finished_treatment", "bool"),
     Column("paired_scores", "bool"),
     Column("at_caseness_start", "bool"),
+    Column("not_caseness_start", "bool"),
     Column("recovered", "bool"),
     Column("reliable_improvement", "bool"),
     Column("reliable_deterioration", "bool"),
     Column("reliable_recovery", "bool"),
+    Column("no_change", "bool"),
 )
 
 
@@ -100,36 +105,10 @@ def column_names(*, identifiable: bool = False) -> list[str]:
 def _instrument_params() -> tuple[str, str, dict]:
     """VALUES lists, with their parameters, for the anxiety measure of every
     problem descriptor that has an ADSM, and for the thresholds of every anxiety
-    measure; the depression measure's thresholds are scalar parameters."""
-    phq = measures.INSTRUMENTS[DEPRESSION_INSTRUMENT]
-    params: dict = {
-        "phq_cut": phq.cutoff,
-        "phq_inc": bool(phq.cutoff_inclusive),
-        "phq_rc": phq.reliable_change,
-    }
-    anxiety_codes = {DEFAULT_ANXIETY_INSTRUMENT}
-    descriptor_rows = []
-    for index, descriptor in enumerate(ProblemDescriptor.values):
-        code = measures.anxiety_instrument_for(descriptor) or DEFAULT_ANXIETY_INSTRUMENT
-        if code == DEFAULT_ANXIETY_INSTRUMENT:
-            continue
-        anxiety_codes.add(code)
-        params[f"d{index}"] = descriptor
-        params[f"d{index}_anx"] = code
-        descriptor_rows.append(f"(%(d{index})s::text, %(d{index}_anx)s::text)")
-    if not descriptor_rows:  # VALUES needs a row; this one matches no referral
-        descriptor_rows.append("(NULL::text, NULL::text)")
-    instrument_rows = []
-    for index, code in enumerate(sorted(anxiety_codes)):
-        instrument = measures.INSTRUMENTS[code]
-        params[f"i{index}"] = code
-        params[f"i{index}_cut"] = instrument.cutoff
-        params[f"i{index}_inc"] = bool(instrument.cutoff_inclusive)
-        params[f"i{index}_rc"] = instrument.reliable_change
-        instrument_rows.append(
-            f"(%(i{index})s::text, %(i{index}_cut)s::numeric, %(i{index}_inc)s::boolean, %(i{index}_rc)s::numeric)"
-        )
-    return ",\n    ".join(instrument_rows), ",\n        ".join(descriptor_rows), params
+    measure (sessions/anxiety_sql.py, shared with the supervision criteria)."""
+    params: dict = {}
+    instruments, descriptors = anxiety_sql.reference_values(params)
+    return instruments, descriptors, params
 
 
 # The two per-referral summaries, written once. The live SELECT below runs them
@@ -145,7 +124,8 @@ CONTACT_SUMMARY = """(
            count(*) FILTER (WHERE x.dna) AS dna_count,
            min(x.day) FILTER (WHERE x.attended AND x.assessment) AS assessed_on,
            min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 1) AS first_treatment_on,
-           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 2) AS second_treatment_on
+           min(x.day) FILTER (WHERE x.attended AND x.treatment AND x.treatment_n = 2) AS second_treatment_on,
+           max(x.day) FILTER (WHERE x.attended AND x.treatment) AS last_treatment_on
     FROM (
         SELECT (s.started_at AT TIME ZONE %(tz)s)::date AS day,
                s.attendance = ANY(%(attended)s::text[]) AS attended,
@@ -169,6 +149,7 @@ CONTACT_COLUMNS = (
     "assessed_on",
     "first_treatment_on",
     "second_treatment_on",
+    "last_treatment_on",
 )
 # Each measure's complete scores numbered from the first and from the last
 # (window functions over the (referral, instrument, taken_at) index): the
@@ -294,6 +275,11 @@ def outcome_rows_sql(
         team_clause = "AND r.team_id = %(team_id)s"
     names = "p.given_name, p.family_name," if identifiable else ""
     order = "ORDER BY r.received_on, r.id" if ordered else ""
+    anxiety_choice = anxiety_sql.choice_sql("m", instrument_values)
+    phq_first_case = anxiety_sql.at_caseness_sql("m.phq_first", anxiety=False)
+    phq_last_case = anxiety_sql.at_caseness_sql("m.phq_last", anxiety=False)
+    anx_first_case = anxiety_sql.at_caseness_sql("a.first", anxiety=True)
+    anx_last_case = anxiety_sql.at_caseness_sql("a.last", anxiety=True)
     sql = f"""
 WITH ref AS (
     SELECT r.id, r.patient_id, r.team_id, r.source, r.received_on, r.problem_descriptor, r.status,
@@ -322,6 +308,7 @@ SELECT r.id::text AS referral_id,
        d.assessed_on,
        d.first_treatment_on,
        d.second_treatment_on,
+       d.last_treatment_on,
        r.ended_on,
        r.end_code,
        d.assessed_on - r.received_on AS days_to_assessment,
@@ -343,10 +330,15 @@ SELECT r.id::text AS referral_id,
        CASE WHEN g.ended THEN g.finished END AS finished_treatment,
        CASE WHEN g.ended THEN m.phq_scores >= 2 AND a.scores >= 2 END AS paired_scores,
        CASE WHEN g.ended THEN o.caseness_start END AS at_caseness_start,
+       -- Out of the recovery denominator only when the first scores show it
+       -- (NHS England's NotCaseness flag): no first score is not "not at caseness".
+       CASE WHEN g.ended THEN g.finished AND COALESCE(NOT k.phq_first AND NOT k.anx_first, false)
+            END AS not_caseness_start,
        CASE WHEN g.ended THEN o.recovered END AS recovered,
        CASE WHEN g.ended THEN o.improved END AS reliable_improvement,
        CASE WHEN g.ended THEN o.deteriorated END AS reliable_deterioration,
-       CASE WHEN g.ended THEN o.recovered AND o.improved END AS reliable_recovery
+       CASE WHEN g.ended THEN o.recovered AND o.improved END AS reliable_recovery,
+       CASE WHEN g.ended THEN g.judged AND NOT o.improved AND NOT o.deteriorated END AS no_change
 FROM ref r
 {patient}
 JOIN accounts_service sv ON sv.id = %(service_id)s
@@ -359,26 +351,17 @@ LEFT JOIN (VALUES
 CROSS JOIN LATERAL (
     SELECT COALESCE(c.assessed_on, r.assessed_on) AS assessed_on,
            COALESCE(c.first_treatment_on, r.first_treatment_on) AS first_treatment_on,
-           COALESCE(c.second_treatment_on, r.second_treatment_on) AS second_treatment_on
+           COALESCE(c.second_treatment_on, r.second_treatment_on) AS second_treatment_on,
+           c.last_treatment_on
 ) d
 -- The anxiety measure: the ADSM when it has paired scores, else GAD-7 (the national back-up rule).
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN m.adsm_scores >= 2 THEN m.adsm ELSE %(gad)s END AS code,
-           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_first ELSE m.gad_first END AS first,
-           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_last ELSE m.gad_last END AS last,
-           CASE WHEN m.adsm_scores >= 2 THEN m.adsm_scores ELSE m.gad_scores END AS scores
-) a
-LEFT JOIN (VALUES
-    {instrument_values}
-) AS ai(code, cutoff, inclusive, rc) ON ai.code = a.code
+{anxiety_choice}
 -- Caseness at the first and the last score, with each measure's own cut-off.
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN %(phq_inc)s::boolean THEN m.phq_first >= %(phq_cut)s::numeric
-                ELSE m.phq_first > %(phq_cut)s::numeric END AS phq_first,
-           CASE WHEN %(phq_inc)s::boolean THEN m.phq_last >= %(phq_cut)s::numeric
-                ELSE m.phq_last > %(phq_cut)s::numeric END AS phq_last,
-           CASE WHEN ai.inclusive THEN a.first >= ai.cutoff ELSE a.first > ai.cutoff END AS anx_first,
-           CASE WHEN ai.inclusive THEN a.last >= ai.cutoff ELSE a.last > ai.cutoff END AS anx_last,
+    SELECT {phq_first_case} AS phq_first,
+           {phq_last_case} AS phq_last,
+           {anx_first_case} AS anx_first,
+           {anx_last_case} AS anx_last,
            m.phq_last - m.phq_first <= -(%(phq_rc)s::numeric) AS phq_fell,
            m.phq_last - m.phq_first >= %(phq_rc)s::numeric AS phq_rose,
            a.last - a.first <= -ai.rc AS anx_fell,

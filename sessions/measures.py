@@ -166,6 +166,19 @@ def anxiety_instrument_for(problem_descriptor: str) -> str:
     return _ADSM_BY_DESCRIPTOR.get(problem_descriptor, "GAD7")
 
 
+PAIRED_SCORES = 2  # a first and a last score
+
+
+def anxiety_measure_used(problem_descriptor: str, adsm_scores: int) -> str:
+    """The anxiety measure a case is judged on (DOMAIN.md "Measures", the national
+    back-up rule): the descriptor's ADSM when it has paired scores (at least
+    `PAIRED_SCORES` complete ones), GAD-7 otherwise. One rule for the outcome
+    (reports/outcomes.py, reports/sql.py) and the supervision criteria
+    (supervision/sweep.py); its SQL form is sessions/anxiety_sql.py."""
+    adsm = anxiety_instrument_for(problem_descriptor or "")
+    return adsm if adsm != "GAD7" and adsm_scores >= PAIRED_SCORES else "GAD7"
+
+
 def score(code: str, items: Sequence[int | None]) -> ScoreResult:
     """Scores a measure from its items. Raises ValueError naming the item for a
     wrong item count or an answer out of range."""

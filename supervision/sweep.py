@@ -40,7 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from patients.codes import ReferralStatus
-from sessions import measures
+from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
 
 REVIEW_INTERVAL_DAYS = 28  # configurable: DOMAIN.md "every open case at least every four weeks"
@@ -52,24 +52,58 @@ _SINCE_REVIEW = "COALESCE(r.last_reviewed_at, '-infinity'::timestamptz)"
 _INSERT = "INSERT INTO supervision_flag (referral_id, reason, raised_at, detail) "
 _ON_CONFLICT = " ON CONFLICT (referral_id, reason) WHERE resolved_at IS NULL DO NOTHING RETURNING id"
 
-# First and last complete PHQ-9 and GAD-7 of each open case, for the change criteria.
+# First and last complete PHQ-9, and of the case's own anxiety measure, for each
+# open case: the descriptor's ADSM when it has paired scores, GAD-7 otherwise,
+# chosen by the same SQL as the outcome (sessions/anxiety_sql.py; issue 14
+# item 13). The reference VALUES lists' text depends only on which descriptors
+# have an ADSM; their values are parameters (_params), so thresholds flow through.
+_ANX_INSTRUMENTS, _ANX_DESCRIPTORS = anxiety_sql.reference_values({})
 _SCORES = (
     """
-WITH scores AS (
+WITH per_case AS (
     SELECT m.referral_id,
            (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.instrument = 'PHQ9'))[1] AS phq_first,
            (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = 'PHQ9'))[1] AS phq_last,
            (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.instrument = 'GAD7'))[1] AS gad_first,
            (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = 'GAD7'))[1] AS gad_last,
+           max(da.instrument) AS adsm,
+           (array_agg(m.total ORDER BY m.taken_at, m.id) FILTER (WHERE m.instrument = da.instrument))[1] AS adsm_first,
+           (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = da.instrument))[1]
+               AS adsm_last,
            max(m.taken_at) AS last_at,
            count(*) FILTER (WHERE m.instrument = 'PHQ9') AS phq_n,
-           count(*) FILTER (WHERE m.instrument = 'GAD7') AS gad_n
+           count(*) FILTER (WHERE m.instrument = 'GAD7') AS gad_scores,
+           count(*) FILTER (WHERE m.instrument = da.instrument) AS adsm_scores
     FROM therapy_sessions_measurescore m
     JOIN patients_referral r ON r.id = m.referral_id
-    WHERE m.complete AND m.instrument IN ('PHQ9', 'GAD7') AND """
+    LEFT JOIN (VALUES
+        """
+    + _ANX_DESCRIPTORS
+    + """
+    ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
+    WHERE m.complete AND m.total IS NOT NULL
+      AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
     + _OPEN_CASE
     + """
     GROUP BY m.referral_id
+),
+scores AS (
+    SELECT pc.referral_id, pc.phq_first, pc.phq_last, pc.phq_n, pc.last_at,
+           a.code AS anx_code, a.first AS anx_first, a.last AS anx_last, a.scores AS anx_n,
+           pc.phq_last - pc.phq_first <= -(%(phq_rc)s::numeric) AS phq_fell,
+           pc.phq_last - pc.phq_first >= %(phq_rc)s::numeric AS phq_rose,
+           a.last - a.first <= -ai.rc AS anx_fell,
+           a.last - a.first >= ai.rc AS anx_rose,
+           """
+    + anxiety_sql.at_caseness_sql("pc.phq_last", anxiety=False)
+    + """ AS phq_last_case,
+           """
+    + anxiety_sql.at_caseness_sql("a.last", anxiety=True)
+    + """ AS anx_last_case
+    FROM per_case pc
+    """
+    + anxiety_sql.choice_sql("pc", _ANX_INSTRUMENTS)
+    + """
 )"""
 )
 
@@ -129,9 +163,8 @@ CRITERIA = {
         WHERE t.n >= %(min_treatment)s AND t.last_at > """
     + _SINCE_REVIEW
     + """
-          AND (NOT ((sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)
-                    AND NOT (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s))
-               OR sc.phq_last >= %(phq_cut)s OR sc.gad_last >= %(gad_cut)s)
+          AND (NOT ((sc.phq_fell OR sc.anx_fell) AND NOT (sc.phq_rose OR sc.anx_rose))
+               OR sc.phq_last_case OR sc.anx_last_case)
     """
     + _ON_CONFLICT,
     "deterioration": _SCORES
@@ -140,9 +173,9 @@ CRITERIA = {
         SELECT r.id, 'deterioration', %(now)s, '' FROM patients_referral r JOIN scores sc ON sc.referral_id = r.id
         WHERE sc.last_at > """
     + _SINCE_REVIEW
-    + """ AND sc.phq_n >= 2 AND sc.gad_n >= 2
-          AND (sc.phq_last - sc.phq_first >= %(phq_rc)s OR sc.gad_last - sc.gad_first >= %(gad_rc)s)
-          AND NOT (sc.phq_last - sc.phq_first <= -%(phq_rc)s OR sc.gad_last - sc.gad_first <= -%(gad_rc)s)
+    + """ AND sc.phq_n >= 2 AND sc.anx_n >= 2
+          AND (sc.phq_rose OR sc.anx_rose)
+          AND NOT (sc.phq_fell OR sc.anx_fell)
     """
     + _ON_CONFLICT,
     "dna": """
@@ -221,8 +254,16 @@ def due_before(now: datetime) -> datetime:
 
 
 def _params(now: datetime, referral_ids) -> dict:
-    phq, gad = measures.INSTRUMENTS["PHQ9"], measures.INSTRUMENTS["GAD7"]
+    """The sweep's parameters, with the values of the anxiety measure's
+    reference lists (thresholds read now, from sessions.measures.INSTRUMENTS)."""
+    reference: dict = {}
+    anxiety_sql.reference_values(reference)
+    gad = measures.INSTRUMENTS["GAD7"]
     return {
+        **reference,
+        # read by bench/cases.py's reference statement (GAD-7 only)
+        "gad_rc": gad.reliable_change,
+        "gad_cut": gad.cutoff,
         "now": now,
         "due_before": due_before(now),
         "tz": settings.TIME_ZONE,
@@ -231,10 +272,6 @@ def _params(now: datetime, referral_ids) -> dict:
         "attended": tuple(ATTENDED),
         "treatment_types": tuple(TREATMENT_APPOINTMENT_TYPES),
         "min_treatment": TREATMENT_SESSIONS_BEFORE_REVIEW,
-        "phq_rc": phq.reliable_change,
-        "gad_rc": gad.reliable_change,
-        "phq_cut": phq.cutoff,
-        "gad_cut": gad.cutoff,
         "dna": DID_NOT_ATTEND,
         "ids": [str(i) for i in referral_ids] if referral_ids is not None else None,
     }

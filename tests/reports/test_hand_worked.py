@@ -24,6 +24,8 @@ from .test_sql_agreement import sql_rows
 P0, P1 = date(2026, 4, 1), date(2026, 6, 30)
 B = date(2026, 4, 6)
 JAN = date(2026, 1, 1)
+FEB = date(2026, 2, 16)
+OCT = date(2025, 10, 1)
 CODES = {
     "A": ("01", "5"),
     "T": ("02", "5"),
@@ -216,6 +218,43 @@ TABLE = {
         dict(received_on=JAN, visits=[v(5, "A"), v(20, "T"), v(111, "T")], status="in_treatment"),
         N,
     ),
+    # Issue 14, item 11: the waiting-time standards are measured on the courses
+    # finished in the period (40-43 and the finished of 01-34), not on those entering it.
+    "40 received in February, first treated 50 days later, finished in the period": (
+        dict(received_on=FEB, visits=[v(0, "A", **pg(15, 12)), v(50, "T"), v(57, "T", **pg(5, 4))]),
+        (True, True, True, True, False, True),
+    ),
+    "41 received in October, first treated 130 days later (February), finished in the period; no change": (
+        dict(received_on=OCT, visits=[v(0, "A", **pg(12, 10)), v(130, "T"), v(190, "T", **pg(11, 9))]),
+        (True, True, False, False, False, False),
+    ),
+    # Item 12: no scores at all stays in the recovery denominator; first scores
+    # below caseness take a referral out even without paired scores.
+    "42 finished with no scores at all": (
+        dict(visits=[v(0, "A"), v(7, "T"), v(14, "T")]),
+        (True, False, False, False, False, False),
+    ),
+    "43 finished, first scores below caseness, never scored again": (
+        dict(visits=[v(0, "A", **pg(5, 4)), v(7, "T"), v(14, "T")]),
+        (True, False, False, False, False, False),
+    ),
+    # Item 14: open at the period's end, the last treatment over 90 days before it.
+    "44 open, last treated on 10 February (140 days before the period's end)": (
+        dict(received_on=JAN, visits=[v(5, "A"), v(20, "T"), v(40, "T")], status="in_treatment"),
+        N,
+    ),
+    "45 open, last treated on 31 March (91 days)": (
+        dict(received_on=JAN, visits=[v(5, "A"), v(89, "T")], status="in_treatment"),
+        N,
+    ),
+    "46 open, last treated on 1 April (exactly 90 days)": (
+        dict(received_on=JAN, visits=[v(5, "A"), v(90, "T")], status="in_treatment"),
+        N,
+    ),
+    "47 open, treated on 21 January and again on 10 July, after the period": (
+        dict(received_on=JAN, visits=[v(5, "A"), v(20, "T"), v(190, "T")], status="in_treatment"),
+        N,
+    ),
 }
 
 
@@ -315,71 +354,103 @@ def test_referral_by_referral(table, service):
     late = rows[str(table["36 first treatment at 00:30 on day 43 (22:30 UTC on day 42), second 29 days later"].pk)]
     assert late["days_to_first_treatment"] == 43 and late["days_first_to_second_treatment"] == 29
     assert rows[str(table["27 an incomplete last measure is not a score"].pk)]["phq9_last"] == 8
+    # the recovery denominator's flag and "no change", referral by referral (issue 14, items 12 and 14)
+    for label, referral in table.items():
+        row = rows.get(str(referral.pk))
+        if row is None or not row["ended"]:
+            continue
+        outcome = pure_outcome(referral)
+        assert (row["not_caseness_start"], row["no_change"]) == (outcome.not_caseness_start, outcome.no_change), label
+    not_caseness = {label for label, r in table.items() if rows.get(str(r.pk), {}).get("not_caseness_start")}
+    assert not_caseness == {
+        "06 assessment-and-treatment and review-and-treatment count; not at caseness",
+        "19 agoraphobia: MI 2.30 is not above 2.3",
+        "33 not at caseness, deteriorated",
+        "43 finished, first scores below caseness, never scored again",
+    }
 
 
 def test_figure_by_figure(table, service):
     scope = ReportScope(service=service, team=None, date_from=P0, date_to=P1, label="Q1 2026/27")
     report = figures.service_report(scope)
     t = report.total
-    # Referrals: 1-28 and 31-36 received in the period
-    assert t["received"] == 34
+    # Referrals: 1-28, 31-36, 42 and 43 received in the period
+    assert t["received"] == 36
     assert t["self_referrals"] == 6  # 01, 05, 07, 15, 22, 35 (30 is after the period)
-    assert t["assessed"] == 33  # all received in the period but 24 (not assessed)
-    # Entered treatment: 01-22, 25-28, 31-36, and 37, 38 (received in January)
-    assert t["entered_treatment"] == 34
-    assert t["within_6_weeks"] == 31  # all but 36 (43 days), 37, 38
-    assert t["within_18_weeks"] == 33  # and 36, 37 (exactly 126 days); not 38
-    assert t["second_treatment"] == 29
-    assert t["second_over_28"] == 2  # 36 (29 days), 39 (91 days); 35 is exactly 28
+    assert t["assessed"] == 35  # all received in the period but 24 (not assessed)
+    # Entered treatment: 01-22, 25-28, 31-36, 37, 38 (received in January), 40, 42, 43, 46
+    assert t["entered_treatment"] == 38
+    # Waiting-time standards (issue 14, item 11), over the 28 courses finished in
+    # the period: all first treated within 6 weeks but 40 (50 days) and 41 (130);
+    # within 18 weeks all but 41. 35-38 entered treatment in the period but did
+    # not finish, 31 finished after it: none of them counts.
+    assert t["within_6_weeks"] == 26
+    assert t["within_18_weeks"] == 27
+    assert t["second_treatment"] == 33  # and 40, 41, 42, 43
+    assert t["second_over_28"] == 3  # 36 (29 days), 39 (91 days), 41 (60 days); 35 is exactly 28
     assert t["second_over_90"] == 1  # 39
-    # Endings: 01-21, 23-28, 32-34
-    assert t["ended"] == 30
-    assert t["ended_untreated"] == 2  # 23, 24
-    assert {row["key"]: row["ended"] for row in report.end_codes} == {"46": 24, "47": 3, "48": 1, "11": 1, "50": 1}
+    # Endings: 01-21, 23-28, 32-34, 40-43, split as NHS England does (item 14)
+    assert t["ended"] == 34
+    assert t["ended_before_treatment"] == 2  # 23, 24
+    assert t["ended_treated_once"] == 4  # 02, 03, 04, 28
+    assert {row["key"]: row["ended"] for row in report.end_codes} == {"46": 28, "47": 3, "48": 1, "11": 1, "50": 1}
     # Outcomes
-    assert t["finished"] == 24
-    assert t["not_caseness"] == 5  # 06, 19, 33 and 25, 26 (no paired scores)
-    assert t["recovered"] == 10  # 01 05 07 15 16 17 20 27 32 34
-    assert t["reliably_improved"] == 14  # 01 06 07 08 09 10 15 16 17 19 20 27 32 34
+    assert t["finished"] == 28
+    # Item 12: out of the denominator only when the first scores show it: 06, 19,
+    # 33 and 43 (first scores below, unpaired); 25, 26 (first scores at caseness)
+    # and 42 (no scores) stay in, not recovered.
+    assert t["not_caseness"] == 4
+    assert t["finished_unpaired"] == 4  # 25, 26, 42, 43
+    assert t["recovered"] == 11  # 01 05 07 15 16 17 20 27 32 34 40
+    assert t["reliably_improved"] == 15  # 01 06 07 08 09 10 15 16 17 19 20 27 32 34 40
     assert t["reliably_deteriorated"] == 2  # 12 33
-    assert t["reliably_recovered"] == 9  # the recovered but 05
+    assert t["reliably_recovered"] == 10  # the recovered but 05
+    assert t["no_change"] == 7  # 05 11 13 14 18 21 41 (item 14)
+    # Item 14: open at 30 June and treated by then: 22, 31 (ended in August),
+    # 35-39, 44-47; without a treatment contact for over 90 days: 44 (140 days),
+    # 45 (91) and 47 (its last treatment by 30 June was on 21 January); not 46 (90)
+    assert t["open_treated"] == 11
+    assert t["open_no_contact"] == 3
     r = report.rates
-    assert r["recovery_rate"] == pytest.approx(10 / 19)
-    assert r["reliable_recovery_rate"] == pytest.approx(9 / 19)
-    assert r["reliable_improvement_rate"] == pytest.approx(14 / 24)
-    assert r["reliable_deterioration_rate"] == pytest.approx(2 / 24)
-    assert r["within_6_weeks_rate"] == pytest.approx(31 / 34)
-    assert r["within_18_weeks_rate"] == pytest.approx(33 / 34)
-    # Activity in the period: one DNA (03) among 99 expected appointments; 63
+    assert r["recovery_rate"] == pytest.approx(11 / 24)
+    assert r["reliable_recovery_rate"] == pytest.approx(10 / 24)
+    assert r["reliable_improvement_rate"] == pytest.approx(15 / 28)
+    assert r["reliable_deterioration_rate"] == pytest.approx(2 / 28)
+    assert r["within_6_weeks_rate"] == pytest.approx(26 / 28)
+    assert r["within_18_weeks_rate"] == pytest.approx(27 / 28)
+    assert r["no_change_rate"] == pytest.approx(7 / 28)
+    assert r["finished_unpaired_rate"] == pytest.approx(4 / 28)
+    assert r["open_no_contact_rate"] == pytest.approx(3 / 11)
+    # Activity in the period: one DNA (03) among 109 expected appointments; 71
     # treatment sessions, 2 of them at step 3 (18); one confirmed step-up
     a = report.activity
-    assert (a["dna"], a["expected"]) == (1, 99)
-    assert a["treatment_sessions"] == 63
-    assert a["step2_pwp_treatment"] == 61
-    assert a["step2_pwp_share"] == pytest.approx(61 / 63)
+    assert (a["dna"], a["expected"]) == (1, 109)
+    assert a["treatment_sessions"] == 71
+    assert a["step2_pwp_treatment"] == 69
+    assert a["step2_pwp_share"] == pytest.approx(69 / 71)
     assert a["step_ups"] == 1
-    # Caseload: 22, 30 and 35-39 open, only 22 reviewed within 28 days
+    # Caseload: 22, 30, 35-39 and 44-47 open, only 22 reviewed within 28 days
     (row,) = report.staff.rows
-    assert (row.open_cases, row.overdue_reviews, row.capacity) == (7, 6, 40)
-    assert report.supervision["rate"] == pytest.approx(1 / 7)
+    assert (row.open_cases, row.overdue_reviews, row.capacity) == (11, 10, 40)
+    assert report.supervision["rate"] == pytest.approx(1 / 11)
     # every patient but 24 (no contact) and 30 (after the period) was seen in the year to 30 June
-    assert row.patients_helped_year == 37
-    assert report.workforce["helped_per_qualified_pwp"] == 37
+    assert row.patients_helped_year == 45
+    assert report.workforce["helped_per_qualified_pwp"] == 45
     # Equality
     age = {row["key"]: row for row in report.equality["age_band"]}
     assert {k: (v["received"], v["finished"], v["recovered"]) for k, v in age.items()} == {
         "Under 18": (1, 1, 1),  # 01: 17, a birthday tomorrow
         "18-25": (1, 1, 1),  # 05: 18 today
-        "36-45": (29, 20, 6),
+        "36-45": (31, 24, 7),
         "46-55": (1, 0, 0),  # 31: received on 1 June 2026, 46 by then
         "56-64": (1, 1, 1),  # 15
         "65 and over": (1, 1, 1),  # 07
     }
     sex = {row["key"]: (row["received"], row["finished"], row["recovered"]) for row in report.equality["sex"]}
-    assert sex == {"1": (2, 2, 2), "2": (32, 22, 8)}
+    assert sex == {"1": (2, 2, 2), "2": (34, 26, 9)}
     ethnic = {row["key"]: row["received"] for row in report.equality["ethnic_group"]}
     assert ethnic == {
-        "White": 31,
+        "White": 33,
         "Asian or Asian British": 1,
         "Black or Black British": 1,
         "Not stated or not known": 1,
@@ -387,6 +458,9 @@ def test_figure_by_figure(table, service):
     # Trend: the twelve months to June 2026
     assert [m["label"] for m in report.trend][-3:] == ["Apr 2026", "May 2026", "Jun 2026"]
     assert len(report.trend) == 12
-    assert sum(m["received"] for m in report.trend if m["month"] >= P0) == 34
+    assert sum(m["received"] for m in report.trend if m["month"] >= P0) == 36
     april = report.trend[-3]
-    assert april["finished"] == 24 and april["recovery_rate"] == pytest.approx(10 / 19)
+    assert april["finished"] == 28 and april["recovery_rate"] == pytest.approx(11 / 24)
+    # the trend's waits are those of the courses finished in the month, as the total's
+    assert april["within_6_weeks"] == pytest.approx(26 / 28)
+    assert april["within_18_weeks"] == pytest.approx(27 / 28)

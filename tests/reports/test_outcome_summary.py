@@ -379,3 +379,14 @@ def test_a_release_that_changes_the_definition_requeues_every_summary(pwp, monke
     assert_current(pwp.service)
     assert ReferralOutcome.objects.get(referral=referral).treatment_sessions == 2
     assert not outcomes_check_definition()
+
+
+def test_issue_14_changed_the_definition_so_the_release_rebuilds_every_summary():
+    # The fingerprint the summaries were built under before issue 14 (test
+    # settings); the summaries now hold the last treatment date too, so the
+    # beat task's first run after the release queues and rebuilds every one.
+    from reports.outcome_summary import definition_fingerprint, refresh_statement
+
+    before_issue_14 = "86f424026e9ce646343d154d5fc1813dce9706b2020c4b18fe6a54756145e5c1"
+    assert definition_fingerprint() != before_issue_14
+    assert "last_treatment_on" in refresh_statement()[0]

@@ -152,3 +152,105 @@ def test_properties(phq, anx, n):
         assert result.at_caseness_start and result.finished_treatment
     if n < 2:
         assert not any([result.recovered, result.reliable_improvement, result.reliable_deterioration])
+
+
+# Issue 14, item 12: a finished referral leaves the recovery denominator only when
+# its first scores show it is not at caseness (NHS England's NotCaseness flag).
+def test_no_first_scores_is_not_not_at_caseness():
+    result = referral_outcome(problem_descriptor="F32", contacts=course(), points=[])
+    assert result.finished_treatment and not result.not_caseness_start and not result.recovered
+    assert (rates([result]).not_caseness_at_start, rates([result]).recovery_rate) == (0, 0.0)
+
+
+def test_first_scores_at_caseness_without_pairs_stay_in_the_denominator():
+    points = [ScorePoint(D0, "PHQ9", 15), ScorePoint(D0, "GAD7", 12)]
+    result = referral_outcome(problem_descriptor="F32", contacts=course(), points=points)
+    assert not result.has_paired_scores and not result.not_caseness_start
+    spec = rates([result, outcome()])
+    assert (spec.finished, spec.not_caseness_at_start, spec.recovered) == (2, 0, 1)
+    assert spec.recovery_rate == 0.5 and spec.finished_without_paired_scores == 1
+
+
+@pytest.mark.parametrize(
+    ("points", "out"),
+    [
+        ([ScorePoint(D0, "PHQ9", 9), ScorePoint(D0, "GAD7", 7)], True),  # both below: out, even unpaired
+        ([ScorePoint(D0, "PHQ9", 9)], False),  # no first anxiety score
+        ([ScorePoint(D0, "GAD7", 7)], False),  # no first PHQ-9
+        ([ScorePoint(D0, "PHQ9", 10), ScorePoint(D0, "GAD7", 7)], False),
+        ([ScorePoint(D0, "PHQ9", 9), ScorePoint(D0, "GAD7", 8)], False),
+    ],
+)
+def test_not_at_caseness_needs_both_first_scores_below(points, out):
+    result = referral_outcome(problem_descriptor="F32", contacts=course(), points=points)
+    assert result.not_caseness_start is out
+
+
+def test_not_at_caseness_needs_a_finished_course():
+    points = [ScorePoint(D0, "PHQ9", 5), ScorePoint(D0, "GAD7", 3)]
+    result = referral_outcome(problem_descriptor="F32", contacts=course(n_treatment=1), points=points)
+    assert not result.not_caseness_start
+
+
+# Item 14: no change, the ended split, open referrals without contact.
+@pytest.mark.parametrize(
+    ("phq", "anx", "no_change"),
+    [((15, 10), (12, 9), True), ((15, 9), (12, 9), False), ((10, 16), (8, 8), False), ((15, 15), (12, 12), True)],
+)
+def test_no_change_is_neither_reliable_improvement_nor_deterioration(phq, anx, no_change):
+    assert outcome(phq=phq, anx=anx).no_change is no_change
+
+
+def test_no_change_needs_paired_scores():
+    result = referral_outcome(problem_descriptor="F32", contacts=course(), points=[ScorePoint(D0, "PHQ9", 15)])
+    assert not result.no_change
+
+
+def test_the_ended_split():
+    from reports.outcomes import ended_split
+
+    assert [ended_split(n) for n in (0, 1, 2, 5)] == ["before_treatment", "treated_once", "finished", "finished"]
+
+
+@pytest.mark.parametrize(
+    ("ended_on", "dates", "expected"),
+    [
+        (None, [date(2026, 3, 31)], True),  # 91 days before 30 June
+        (None, [date(2026, 4, 1)], False),  # exactly 90
+        (None, [], False),  # never treated: no last treatment date
+        (None, [date(2026, 1, 21), date(2026, 7, 10)], True),  # as of the period's end
+        (date(2026, 6, 30), [date(2026, 1, 21)], False),  # ended on the last day: not open
+        (date(2026, 7, 1), [date(2026, 1, 21)], True),  # ended after the period: open at its end
+    ],
+)
+def test_open_without_contact_for_over_90_days(ended_on, dates, expected):
+    from reports.outcomes import open_without_contact
+
+    assert open_without_contact(ended_on=ended_on, treatment_dates=dates, period_end=date(2026, 6, 30)) is expected
+
+
+# Item 11: the waiting-time standards over the courses finished in the period.
+def test_waiting_times_over_finished_courses():
+    from reports.outcomes import waiting_times
+
+    received = date(2026, 1, 1)
+    waits = waiting_times(
+        [
+            (received, received + timedelta(days=42)),
+            (received, received + timedelta(days=43)),
+            (received, received + timedelta(days=126)),
+            (received, received + timedelta(days=127)),
+        ]
+    )
+    assert (waits.finished, waits.within_6_weeks, waits.within_18_weeks) == (4, 1, 3)
+    assert (waits.within_6_weeks_rate, waits.within_18_weeks_rate) == (0.25, 0.75)
+    assert waiting_times([]).within_6_weeks_rate is None
+
+
+def test_the_anxiety_measure_rule_is_one_rule():
+    from sessions.measures import anxiety_measure_used
+
+    assert anxiety_measure_used("F401", 2) == "SPIN"
+    assert anxiety_measure_used("F401", 1) == "GAD7"
+    assert anxiety_measure_used("F32", 5) == "GAD7"
+    assert anxiety_measure_used("", 0) == "GAD7"

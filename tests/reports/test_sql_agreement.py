@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports import figures
+from reports import outcomes as spec_rules
 from reports.outcome_summary import outcomes_refresh
-from reports.outcomes import rates, within_weeks
+from reports.outcomes import rates
 from reports.selectors import ReportScope
 from reports.sql import outcome_rows_sql
 from tests.factories import ServiceFactory
@@ -20,7 +21,15 @@ from tests.factories import ServiceFactory
 from .factories import build, pure_outcome, random_cases, treatment_days
 
 PERIOD = (date(2025, 4, 1), date(2026, 3, 31))
-FLAGS = ("at_caseness_start", "recovered", "reliable_improvement", "reliable_deterioration", "reliable_recovery")
+FLAGS = (
+    "at_caseness_start",
+    "not_caseness_start",
+    "recovered",
+    "reliable_improvement",
+    "reliable_deterioration",
+    "reliable_recovery",
+    "no_change",
+)
 
 
 def sql_rows(service, period=PERIOD, *, stored=False) -> dict:
@@ -57,6 +66,7 @@ def check_agreement(service, referrals, period=PERIOD):
     }
     assert set(rows) == expected_ids
     ended_in_period = []
+    finished_courses = []
     expected = dict.fromkeys(figures.COUNTS, 0)
     for referral in referrals:
         if str(referral.pk) not in rows:
@@ -68,6 +78,7 @@ def check_agreement(service, referrals, period=PERIOD):
         assert row["treatment_sessions"] == outcome.treatment_appointments, referral.case
         assert row["first_treatment_on"] == (days[0] if days else None)
         assert row["second_treatment_on"] == (days[1] if len(days) > 1 else None)
+        assert row["last_treatment_on"] == (days[-1] if days else None)
         if referral.status == "ended":
             assert row["finished_treatment"] is outcome.finished_treatment, referral.case
             assert row["paired_scores"] is outcome.has_paired_scores, referral.case
@@ -88,18 +99,29 @@ def check_agreement(service, referrals, period=PERIOD):
         first = days[0] if days else None
         if in_period(first, period):
             expected["entered_treatment"] += 1
-            expected["within_6_weeks"] += within_weeks(referral.received_on, first, 6)
-            expected["within_18_weeks"] += within_weeks(referral.received_on, first, 18)
         if len(days) > 1 and in_period(days[1], period):
             expected["second_treatment"] += 1
             expected["second_over_28"] += (days[1] - days[0]).days > 28
             expected["second_over_90"] += (days[1] - days[0]).days > 90
         if in_period(referral.ended_on, period):
             expected["ended"] += 1
-            expected["ended_untreated"] += outcome.treatment_appointments == 0
+            split = spec_rules.ended_split(outcome.treatment_appointments)
+            expected["ended_before_treatment"] += split == "before_treatment"
+            expected["ended_treated_once"] += split == "treated_once"
             ended_in_period.append(outcome)
+            if outcome.finished_treatment:
+                finished_courses.append((referral.received_on, first))
+        ended_on = referral.ended_on if referral.status == "ended" else None
+        open_args = {"ended_on": ended_on, "treatment_dates": days, "period_end": period[1]}
+        expected["open_treated"] += spec_rules.open_treated(**open_args)
+        expected["open_no_contact"] += spec_rules.open_without_contact(**open_args)
     spec = rates(ended_in_period)
+    waits = spec_rules.waiting_times(finished_courses)
     expected.update(
+        within_6_weeks=waits.within_6_weeks,
+        within_18_weeks=waits.within_18_weeks,
+        finished_unpaired=spec.finished_without_paired_scores,
+        no_change=spec.no_change,
         finished=spec.finished,
         not_caseness=spec.not_caseness_at_start,
         recovered=spec.recovered,
@@ -116,6 +138,8 @@ def check_agreement(service, referrals, period=PERIOD):
     assert got["reliable_recovery_rate"] == spec.reliable_recovery_rate
     assert got["reliable_improvement_rate"] == spec.reliable_improvement_rate
     assert got["reliable_deterioration_rate"] == spec.reliable_deterioration_rate
+    assert got["within_6_weeks_rate"] == waits.within_6_weeks_rate
+    assert got["within_18_weeks_rate"] == waits.within_18_weeks_rate
     # every breakdown adds up to the total
     for breakdown in ("source", "age_band", "sex", "ethnic_group"):
         assert sum(c["received"] for c in counts[breakdown].values()) == expected["received"]
@@ -137,6 +161,13 @@ def test_sql_agrees_with_the_specification_on_a_large_varied_dataset():
     ended_rows = [r for r in rows.values() if r["ended"]]
     for flag in (*FLAGS, "finished_treatment", "paired_scores"):
         assert {r[flag] for r in ended_rows} == {True, False}, flag
+    # and it has the cases issue 14 is about: finished without paired scores yet
+    # at caseness (or unscored), and open cases with no treatment contact for 90 days
+    finished_unpaired = [r for r in ended_rows if r["finished_treatment"] and not r["paired_scores"]]
+    assert any(not r["not_caseness_start"] for r in finished_unpaired)
+    assert any(r["not_caseness_start"] for r in finished_unpaired)
+    scope = ReportScope(service=service, team=None, date_from=PERIOD[0], date_to=PERIOD[1])
+    assert figures.referral_counts(scope)["total"]["open_no_contact"] > 0
     assert {r["anxiety_instrument"] for r in rows.values()} >= {"GAD7", "SPIN", "PDSS", "PCL5", "MI", "OCI", "HAI"}
     assert spec.finished > 30
 

@@ -315,3 +315,77 @@ def test_the_records_continue_on_another_sheet_past_the_row_limit(tmp_path, serv
     assert book.sheetnames == ["Records", "Records (2)", "Records (3)"]
     assert sum(sheet.max_row - 1 for sheet in book) == 5
     assert pseudonymise("1") != pseudonymise("1", purpose="referral")
+
+
+# --- issue 14: the national definitions in the page, the API, the CSV and the XLSX
+
+
+def issue_14_cases():
+    january = date(2026, 1, 1)
+    return [
+        *simple_cases(1),  # finished, first treated at 7 days, recovered
+        # finished in the period with no scores at all: stays in the recovery denominator
+        Case(received_on=B, ended_on=date(2026, 4, 30), visits=[Visit(0, "01"), Visit(7, "02"), Visit(14, "02")]),
+        # finished in the period, first treated 60 days after referral (in February)
+        Case(
+            received_on=date(2025, 12, 1),
+            ended_on=date(2026, 4, 30),
+            visits=[
+                Visit(0, "01", scores={"PHQ9": 15, "GAD7": 12}),
+                Visit(60, "02"),
+                Visit(140, "02", scores={"PHQ9": 14, "GAD7": 11}),
+            ],
+        ),
+        Case(received_on=B, ended_on=date(2026, 4, 20), end_code="11", visits=[Visit(0, "01")]),  # before treatment
+        Case(received_on=B, ended_on=date(2026, 4, 20), end_code="47", visits=[Visit(0, "01"), Visit(7, "02")]),
+        # open, last treated on 11 January: no contact for 170 days at 30 June
+        Case(received_on=january, status="in_treatment", visits=[Visit(5, "01"), Visit(10, "02")]),
+    ]
+
+
+def test_the_new_national_figures_reach_the_page_and_the_api(client, service, manager):
+    build(service=service, cases=issue_14_cases())
+    client.force_login(manager)
+    report = client.get(reverse("reports:service_report"), PERIOD).context["report"]
+    t, r = report.total, report.rates
+    assert (t["finished"], t["within_6_weeks"], t["within_18_weeks"]) == (3, 2, 3)
+    assert (t["not_caseness"], t["finished_unpaired"], r["at_caseness"]) == (0, 1, 3)
+    assert (t["ended_before_treatment"], t["ended_treated_once"], t["no_change"]) == (1, 1, 1)
+    assert (t["open_treated"], t["open_no_contact"]) == (1, 1)
+    html = client.get(reverse("reports:service_report"), PERIOD).content.decode()
+    for figure in ("fig-finished-unpaired", "fig-no-change-rate", "fig-open-no-contact", "fig-ended-treated-once"):
+        assert f'id="{figure}"' in html, figure
+    assert "(2 of 3)" in html  # within 6 weeks, of the courses finished
+    api = client.get("/api/v1/reports/service/", {"date_from": "2026-04-01", "date_to": "2026-06-30"})
+    assert api.status_code == 200, api.content
+    body = api.json()
+    assert body["total"]["finished_unpaired"] == 1 and body["total"]["open_no_contact"] == 1
+    assert body["total"]["ended_before_treatment"] == 1 and body["total"]["ended_treated_once"] == 1
+    assert body["rates"]["within_6_weeks_rate"] == pytest.approx(2 / 3)
+    assert body["rates"]["recovery_rate"] == pytest.approx(1 / 3)
+    assert body["rates"]["no_change_rate"] == pytest.approx(1 / 3)
+    assert body["rates"]["open_no_contact_rate"] == 1.0
+
+
+def test_the_new_national_figures_reach_the_csv_and_the_xlsx(client, service, manager):
+    build(service=service, cases=issue_14_cases())
+    client.force_login(manager)
+    records = read_csv(export(client))
+    unscored = [r for r in records if r["finished_treatment"] == "1" and r["phq9_scores"] == "0"]
+    assert len(unscored) == 1 and unscored[0]["not_caseness_start"] == "0" and unscored[0]["paired_scores"] == "0"
+    assert sum(r["no_change"] == "1" for r in records) == 1
+    assert {r["last_treatment_on"] for r in records} >= {"2026-01-11"}
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(export(client, format="xlsx").streaming_content)))
+
+    def rows(sheet):
+        return {row[0].value.strip(): [c.value for c in row[1:]] for row in book[sheet].iter_rows() if row[0].value}
+
+    assert rows("Referrals")["ended before treatment"][0] == 1
+    assert rows("Referrals")["ended after one treatment session"][0] == 1
+    waits = rows("Waits")
+    assert waits["Finished a course, first treated within 6 weeks of referral"][:2] == [2, 3]
+    assert waits["Open and treated, no treatment contact for over 90 days"][:2] == [1, 1]
+    outcomes = rows("Outcomes")
+    assert outcomes["data quality: finished without paired scores"][:2] == [1, 3]
+    assert outcomes["No change"][:2] == [1, 3]
+    assert outcomes["Recovered"][:2] == [1, 3]

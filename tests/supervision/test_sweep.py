@@ -238,3 +238,43 @@ def test_pwp_request_is_a_flag_with_the_question(team):
     assert "step up" in flag.detail and "partner" in flag.detail
     with pytest.raises(Exception, match="holding the case"):
         flag_request(user=supervisor, referral=referral, question="x")
+
+
+# Issue 14, item 13: the change criteria read the case's own anxiety measure,
+# chosen as the outcome chooses it (the ADSM when paired, else GAD-7).
+def _log_with_spin(pwp, referral, rows):
+    from tests.factories import log_session
+    from tests.reports.factories import items_for
+
+    for n, (phq, gad, spin) in enumerate(rows):
+        extra = {"SPIN": items_for("SPIN", spin)} if spin is not None else None
+        log_session(pwp, referral, days_ago=40 - n * 7, phq=phq, gad=gad, extra=extra)
+
+
+def test_no_improvement_reads_the_paired_adsm_not_gad7(team):
+    pwp, _ = team
+    referral = open_case(pwp, problem_descriptor="F401")  # social phobia: SPIN
+    # SPIN fell 25 to below its cut-off of 19; GAD-7 flat at caseness, PHQ-9 flat below it
+    _log_with_spin(pwp, referral, [(9, 12, 40), (9, 12, 30), (9, 12, 20), (9, 12, 15)])
+    sweep()
+    assert "no_improvement" not in reasons(referral)
+
+
+def test_reliable_deterioration_reads_the_paired_adsm_not_gad7(team):
+    pwp, _ = team
+    referral = open_case(pwp, problem_descriptor="F401")
+    _log_with_spin(pwp, referral, [(9, 12, 20), (9, 12, 35)])  # SPIN rose 15 (reliable change 10)
+    sweep()
+    assert "deterioration" in reasons(referral)
+
+
+def test_a_single_adsm_score_leaves_gad7_as_the_anxiety_measure(team):
+    pwp, _ = team
+    referral = open_case(pwp, problem_descriptor="F401")
+    _log_with_spin(pwp, referral, [(9, 8, 40), (9, 14, None)])  # one SPIN: GAD-7 rose 6
+    sweep()
+    assert "deterioration" in reasons(referral)
+    improved = open_case(pwp, problem_descriptor="F401")
+    _log_with_spin(pwp, improved, [(9, 12, 40), (9, 12, None), (9, 12, None), (9, 12, None)])
+    sweep()
+    assert "no_improvement" in reasons(improved)  # GAD-7 flat, at caseness
