@@ -168,6 +168,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request publishes through the outbox (outbox/services.py): with Redis down it
 # must fail fast and leave the message to the relay, never hang the request.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# Acks late (above): a task's message stays in Redis's `unacked` hash until the task
+# returns, and a message whose worker died is delivered again once it has been
+# unacknowledged for the visibility timeout (kombu's default is an hour). Sized to
+# the longest task with a margin: the national export (2,000,000 rows) takes about
+# 3 minutes and the full sweep under 1 (docs/benchmarks.md), so 10 minutes; the time
+# limits below stop any task before its message could be delivered twice while it
+# still runs. The restore scan runs every `unacked_restore_interval` seconds.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+CELERY_TASK_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT * 0.9)
+CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT * 0.8)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
@@ -175,7 +185,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
 }
+# A worker rides out a broker outage (docs/decisions/006-reliability.md): it keeps
+# trying to reconnect for as long as the outage lasts rather than giving up after
+# 100 tries and exiting, and on losing the connection it stops the acks-late tasks
+# it was running, whose messages are delivered again (all tasks are idempotent),
+# rather than finishing them with no way to acknowledge them.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The beat schedule lives here, in code, so it is reviewed like code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Every open case not reviewed in 28 days, and the clinical criteria (supervision/sweep.py).
