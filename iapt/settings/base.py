@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Publishes follow-up work a broker outage left in the outbox (outbox/services.py).
     "outbox-relay": {"task": "outbox.relay", "schedule": 60},
+    # Sends any risk notification's email still unsent after a grace period (supervision/sweep.py).
+    "supervision-email-notifications-due": {"task": "supervision.email_notifications_due", "schedule": 60},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
