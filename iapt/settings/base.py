@@ -283,6 +283,14 @@ PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="development-only-pse
 # volume shared by web and worker containers.
 EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+# A running export writes a heartbeat every EXPORT_HEARTBEAT_SECONDS; one whose
+# heartbeat is older than EXPORT_STALE_SECONDS lost its worker and is run again
+# (from the start), up to EXPORT_MAX_ATTEMPTS runs, then marked failed with a
+# "try again" (reports/services.py export_jobs_reap, from beat every minute).
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=15)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=90)
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE["reports-reap-exports"] = {"task": "reports.reap_exports", "schedule": 60}
 # Exports with more rows than this run as a Celery job with progress shown.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20000)
 CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports", "schedule": 60 * 60}
