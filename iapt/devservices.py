@@ -113,38 +113,94 @@ def _manage(*args: str, settings: str = "iapt.settings.local") -> int:
     return subprocess.call([PY, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR)
 
 
+# How every worker is started (make run, docker-compose.yml, the fault tests).
+# Gossip off: nothing here uses worker-to-worker events, and Celery 5.7's gossip
+# step logs an error when it restarts after a broker loss.
+WORKER_ARGS = ("--loglevel=INFO", "--without-gossip")
+
+
+class Supervised:
+    """A child process kept running: when it exits (a crash, SIGKILL, the OOM
+    killer) it is started again after a back-off that doubles from 1 s up to
+    `max_backoff` seconds and resets once the child has run for a minute.
+    `poll()` does the checking; call it every half second or so."""
+
+    def __init__(self, name: str, command: list[str], *, env: dict, max_backoff: float = 30.0) -> None:
+        self.name = name
+        self.command = command
+        self.env = env
+        self.max_backoff = max_backoff
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+        self._backoff = 1.0
+        self._started_at = 0.0
+        self._restart_at: float | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.command, env=self.env, cwd=BASE_DIR, start_new_session=True)
+        self._started_at = time.monotonic()
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if self._restart_at is not None:
+            if now >= self._restart_at:
+                self._restart_at = None
+                self.restarts += 1
+                print(f"{self.name}: restarting (restart {self.restarts})", file=sys.stderr, flush=True)
+                self.start()
+            return
+        code = self.proc.poll() if self.proc is not None else None
+        if code is None:
+            return
+        if now - self._started_at > 60:
+            self._backoff = 1.0
+        print(f"{self.name}: exited with code {code}; restarting in {self._backoff:.0f} s", file=sys.stderr, flush=True)
+        self._restart_at = now + self._backoff
+        self._backoff = min(self._backoff * 2, self.max_backoff)
+
+    def stop(self, timeout: float = 15) -> None:
+        self._restart_at = None
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 def run() -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "iapt.settings.local")}
     for step in (("migrate", "--noinput"), ("load_demo",)):
         code = _manage(*step, settings=env["DJANGO_SETTINGS_MODULE"])
         if code:
             return code
-    children = [
-        subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "celery",
-                "-A",
-                "iapt",
-                "worker",
-                "--beat",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--schedule",
-                str(VAR / "celerybeat-schedule"),
-            ],
-            env=env,
-            cwd=BASE_DIR,
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [PY, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
-            env=env,
-            cwd=BASE_DIR,
-            start_new_session=True,
-        ),
-    ]
+    # The worker (with beat) is supervised: a worker that dies, whatever the
+    # cause, is started again, so follow-up work never waits for a person.
+    worker = Supervised(
+        "celery worker",
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "iapt",
+            "worker",
+            "--beat",
+            *WORKER_ARGS,
+            "--concurrency=2",
+            "--schedule",
+            str(VAR / "celerybeat-schedule"),
+        ],
+        env=env,
+    )
+    worker.start()
+    server = subprocess.Popen(
+        [PY, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
+        env=env,
+        cwd=BASE_DIR,
+        start_new_session=True,
+    )
     # The worker raises the supervision flags now rather than at beat's next hour.
     subprocess.call(
         [PY, "-m", "celery", "-A", "iapt", "call", "supervision.flag_cases"],
@@ -160,19 +216,19 @@ def run() -> int:
         flush=True,
     )
     try:
-        while all(child.poll() is None for child in children):
+        while server.poll() is None:
+            worker.poll()
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+        worker.stop()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
     return 0
 
 

@@ -37,6 +37,10 @@ class ExportJob(models.Model):
     file_path = models.CharField(max_length=300, blank=True, help_text="Relative to settings.EXPORT_ROOT")
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written every few seconds while a worker runs the job (reports/services.py)"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, reruns included")
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

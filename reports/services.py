@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -33,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 AUDIT_OBJECT = "report_export"
 PROGRESS_EVERY_ROWS = 2000
-STALE_RUNNING = timedelta(hours=2)  # a job "running" this long lost its worker; another may take it
+# What a job stopped by a lost worker (and not rerun) says, in `error`.
+WORKER_LOST = "WorkerLost"
 
 
 def export_row_count(scope: ReportScope) -> int:
@@ -178,18 +180,67 @@ def export_job_request(
     return job
 
 
+def _stale_before(now):
+    return now - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+
+
+def _running_and_stale(now) -> Q:
+    """A running job whose worker stopped: no heartbeat for EXPORT_STALE_SECONDS."""
+    stale = _stale_before(now)
+    return Q(status=ExportStatus.RUNNING) & (
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+    )
+
+
+class _Heartbeat(threading.Thread):
+    """Writes the job's `heartbeat_at` every EXPORT_HEARTBEAT_SECONDS while the
+    run lives, on its own connection, so a long query of the run itself never
+    looks like a dead worker; it dies with the process that runs the job."""
+
+    def __init__(self, job_id):
+        super().__init__(name=f"export-heartbeat-{job_id}", daemon=True)
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.EXPORT_HEARTBEAT_SECONDS):
+                ExportJob.objects.filter(pk=self.job_id, status=ExportStatus.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.join()
+
+
 def export_job_run(*, job_id) -> ExportJob | None:
-    """Runs a queued export. Safe to run twice or concurrently: only the run
-    that moves the job from queued (or from a stale run) to running does it."""
+    """Runs a queued export, from the first row. Safe to run twice or
+    concurrently: only the run that moves the job from queued (or from a run
+    whose worker died, seen by its stale heartbeat) to running does it; a rerun
+    writes the file again from the start. Returns None when it did not run it."""
     now = timezone.now()
     claimed = ExportJob.objects.filter(
-        Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, started_at__lt=now - STALE_RUNNING), pk=job_id
-    ).update(status=ExportStatus.RUNNING, started_at=now, rows_written=0, error="")
+        Q(status=ExportStatus.QUEUED) | _running_and_stale(now),
+        pk=job_id,
+        attempts__lt=settings.EXPORT_MAX_ATTEMPTS,
+    ).update(
+        status=ExportStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        rows_written=0,
+        error="",
+    )
     if not claimed:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     final = _export_root() / f"{job.pk}.{job.format}"
     partial = final.with_suffix(final.suffix + ".part")
+    heartbeat = _Heartbeat(job.pk)
+    heartbeat.start()
     try:
         user = job.requested_by
         # The requester's access is checked again: a role or permission may have
@@ -238,8 +289,77 @@ def export_job_run(*, job_id) -> ExportJob | None:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportStatus.FAILED, error=type(exc).__name__, finished_at=timezone.now()
         )
+    finally:
+        heartbeat.stop()
     job.refresh_from_db()
     return job
+
+
+def export_job_held_elsewhere(*, job_id) -> bool:
+    """True while another run holds the job (running, heartbeat fresh): a
+    redelivered task then waits and looks again (reports/tasks.py)."""
+    return (
+        ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING)
+        .exclude(_running_and_stale(timezone.now()))
+        .exists()
+    )
+
+
+@transaction.atomic
+def export_jobs_reap(*, now=None) -> dict:
+    """Beat, every minute: finds running exports whose worker died (no heartbeat
+    for EXPORT_STALE_SECONDS) and queues each again (a new run from the start,
+    through the outbox), or, after EXPORT_MAX_ATTEMPTS runs, marks it failed with
+    the reason shown and a "Try again" on its page. Then removes `.part` files no
+    live run is writing. Returns {"requeued": n, "failed": n, "parts_removed": n}."""
+    from outbox.services import outbox_enqueue
+
+    from .tasks import run_export
+
+    now = now or timezone.now()
+    stale = ExportJob.objects.select_for_update(skip_locked=True).filter(_running_and_stale(now))
+    requeued = failed = 0
+    for job in stale:
+        if job.attempts >= settings.EXPORT_MAX_ATTEMPTS:
+            ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=WORKER_LOST, finished_at=now)
+            logger.warning("Export job %s failed: its worker stopped %s times", job.pk, job.attempts)
+            failed += 1
+        else:
+            ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.QUEUED, rows_written=0)
+            outbox_enqueue(task=run_export.name, args=[job.pk])
+            logger.warning("Export job %s lost its worker; queued again", job.pk)
+            requeued += 1
+    return {"requeued": requeued, "failed": failed, "parts_removed": _remove_stale_parts(now)}
+
+
+def _remove_stale_parts(now) -> int:
+    """Deletes the `.part` files of jobs no live run is writing (finished,
+    failed, queued again, or gone)."""
+    root = Path(settings.EXPORT_ROOT)
+    if not root.is_dir():
+        return 0
+    live = {
+        str(pk)
+        for pk in ExportJob.objects.filter(status=ExportStatus.RUNNING)
+        .exclude(_running_and_stale(now))
+        .values_list("pk", flat=True)
+    }
+    removed = 0
+    for part in root.glob("*.part"):
+        if part.name.split(".", 1)[0] not in live:
+            part.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def export_job_retry(*, user: User, job: ExportJob) -> ExportJob:
+    """ "Try again" on a failed export: a new job with the same filters, format
+    and reason, checked again as a new request is (the user's access may have
+    changed). Raises ValidationError when the job did not fail."""
+    if job.status != ExportStatus.FAILED:
+        raise ValidationError("Only a failed export can be tried again.")
+    scope = report_scope_for_user(user=user, filters=job.filters)
+    return export_job_request(user=user, scope=scope, fmt=job.format, identifiable=job.identifiable, reason=job.reason)
 
 
 def export_job_file(*, user: User, job: ExportJob):

@@ -182,3 +182,17 @@ def export_job_download(request, job_id):
     response = FileResponse(handle, as_attachment=True, filename=job.filename)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def export_job_retry(request, job_id):
+    """ "Try again" on a failed export: a new job with the same choices."""
+    job = export_job_get_for_user(user=request.user, job_id=job_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        new_job = services.export_job_retry(user=request.user, job=job)
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return redirect("reports:export_job", job.pk)
+    messages.info(request, "The export is being prepared again.")
+    return redirect("reports:export_job", new_job.pk)

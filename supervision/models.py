@@ -152,6 +152,10 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["flag", "user"], name="notification_once_per_flag_user")]
+        # The email sweep (supervision/sweep.py email_notifications_due) reads only the unsent.
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="notification_email_due_idx")
+        ]
 
     def __str__(self):
         return self.message

@@ -30,6 +30,7 @@ Two modes give the same flags (docs/decisions/007-national-scale.md):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -42,6 +43,8 @@ from django.utils import timezone
 from patients.codes import ReferralStatus
 from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
+
+logger = logging.getLogger(__name__)
 
 REVIEW_INTERVAL_DAYS = 28  # configurable: DOMAIN.md "every open case at least every four weeks"
 TREATMENT_SESSIONS_BEFORE_REVIEW = 4  # configurable: "no reliable improvement after 4 treatment sessions"
@@ -347,26 +350,66 @@ def _run(cursor, params: dict, result: SweepResult, clinical_only: str | None, o
             transaction.on_commit(lambda: email_notifications(notification_ids))
 
 
+# A notification whose email has not gone this long after it was raised is sent
+# by beat's `supervision.email_notifications_due` (every minute): a lost commit
+# hook, a worker killed before it ran, an SMTP error, or a claim that lost a race
+# never leaves a risk without its email.
+EMAIL_GRACE = timedelta(minutes=2)
+EMAIL_SWEEP_BATCH = 500
+
+
 def email_notifications(notification_ids) -> int:
-    """Emails each notification once: claimed with an UPDATE before sending, so a
-    second call (a redelivered task) sends nothing. No patient detail in email."""
+    """Emails each of the notifications (ids) not yet emailed, exactly once.
+
+    Each is claimed on its own in a short transaction that locks only the
+    notification's row (`FOR UPDATE OF supervision_notification SKIP LOCKED`:
+    neither the user's row, which any session may hold, nor another claim for
+    the same supervisor blocks it), sent, and marked `emailed_at` in the same
+    transaction. A row another process holds is skipped: that process sends
+    it. A failed send rolls the mark back, so the periodic sweep
+    (`email_notifications_due`) sends it later. Only a crash between the SMTP
+    server taking the message and the commit can send one twice. No patient
+    detail goes in the email (DOMAIN.md "Supervision": risk is notified at once).
+    Returns the number of emails sent."""
     from .models import Notification
 
     sent = 0
-    with transaction.atomic():
-        claimed = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=notification_ids, emailed_at__isnull=True)
-            .select_related("user")
-        )
-        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(emailed_at=timezone.now())
-    for notification in claimed:
-        if notification.user.email:
-            send_mail(
-                "Talking Therapies: a case needs supervision (risk)",
-                f"{notification.message}\nOpen your supervision dashboard to review it.",
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.user.email],
-            )
-            sent += 1
+    for notification_id in notification_ids:
+        try:
+            with transaction.atomic():
+                notification = (
+                    Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("user")
+                    .filter(pk=notification_id, emailed_at__isnull=True)
+                    .first()
+                )
+                if notification is None:
+                    continue  # emailed already, or another process is sending it
+                if notification.user.email:
+                    send_mail(
+                        "Talking Therapies: a case needs supervision (risk)",
+                        f"{notification.message}\nOpen your supervision dashboard to review it.",
+                        settings.DEFAULT_FROM_EMAIL,
+                        [notification.user.email],
+                    )
+                    sent += 1
+                Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+        except Exception:  # noqa: BLE001 - one failed email must not stop the others; the sweep retries it
+            logger.warning("notification %s: email not sent; the sweep retries it", notification_id, exc_info=True)
     return sent
+
+
+def email_notifications_due(*, now: datetime | None = None, grace: timedelta = EMAIL_GRACE) -> int:
+    """The periodic catch-up: emails every risk notification raised more than
+    `grace` ago whose email has not gone (oldest first, EMAIL_SWEEP_BATCH a run).
+    Reads the partial index `notification_email_due_idx`. Returns emails sent."""
+    from .models import FlagReason, Notification
+
+    due = (
+        Notification.objects.filter(
+            emailed_at__isnull=True, created_at__lte=(now or timezone.now()) - grace, flag__reason=FlagReason.RISK
+        )
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:EMAIL_SWEEP_BATCH]
+    )
+    return email_notifications(list(due))

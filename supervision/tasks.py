@@ -17,3 +17,9 @@ def flag_referral(referral_id: str) -> dict:
     """Raises the clinical flags of one case right after a session (risk at once)."""
     result = sweep.sweep(referral_ids=[referral_id])
     return {"raised": result.raised_total, "resolved": result.resolved}
+
+
+@shared_task(name="supervision.email_notifications_due")
+def email_notifications_due() -> int:
+    """Every minute: emails any risk notification whose email has not gone after the grace period."""
+    return sweep.email_notifications_due()

@@ -115,14 +115,38 @@ def celery_worker(env: dict, *, queue: str | None = None, pool: str = "solo") ->
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def production_worker(env: dict, log_path: Path, *extra: str) -> subprocess.Popen:
+    """A worker as docker-compose and `make run` start it (iapt/devservices.py
+    WORKER_ARGS): prefork with 2 processes, consuming the default queue; its log goes
+    to `log_path`. For a test with a Redis of its own (no other test's tasks on it)."""
+    from iapt.devservices import WORKER_ARGS
+
+    command = [sys.executable, "-m", "celery", "-A", "iapt", "worker", *WORKER_ARGS, "--concurrency=2", *extra]
+    with open(log_path, "ab") as log:
+        worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    wait_for(lambda: worker.poll() is not None or b" ready." in log_path.read_bytes(), timeout=60, what="the worker")
+    assert worker.poll() is None, log_path.read_text()
+    return worker
+
+
+def relay(env: dict) -> str:
+    """`manage.py outbox_relay` (what beat's outbox.relay runs) in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "outbox_relay"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def stop_worker(worker: subprocess.Popen) -> str:
-    """Stops the worker and returns what it printed."""
+    """Stops the worker and returns what it printed (to its pipe; "" when it logs to a file)."""
     worker.terminate()
     try:
-        return worker.communicate(timeout=20)[0].decode()
+        out = worker.communicate(timeout=20)[0]
     except subprocess.TimeoutExpired:
         worker.kill()
-        return worker.communicate()[0].decode()
+        out = worker.communicate()[0]
+    return out.decode() if out else ""
 
 
 class Gunicorn:

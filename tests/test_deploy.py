@@ -64,3 +64,12 @@ def test_production_refuses_to_start_without_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_worker_is_restarted_and_health_checked_by_pinging_it():
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    assert worker["restart"] == "always"
+    assert "inspect ping -d celery@$$HOSTNAME" in " ".join(worker["healthcheck"]["test"])
+    from iapt.devservices import WORKER_ARGS
+
+    assert "--without-gossip" in WORKER_ARGS and "--without-gossip" in worker["command"]

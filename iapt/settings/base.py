@@ -170,6 +170,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request publishes through the outbox (outbox/services.py): with Redis down it
 # must fail fast and leave the message to the relay, never hang the request.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# Acks late (above): a task's message stays in Redis's `unacked` hash until the task
+# returns, and a message whose worker died is delivered again once it has been
+# unacknowledged for the visibility timeout (kombu's default is an hour). Sized to
+# the longest task with a margin: the national export (2,000,000 rows) takes about
+# 3 minutes and the full sweep under 1 (docs/benchmarks.md), so 10 minutes; the time
+# limits below stop any task before its message could be delivered twice while it
+# still runs. The restore scan runs every `unacked_restore_interval` seconds.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+CELERY_TASK_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT * 0.9)
+CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT * 0.8)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
@@ -177,7 +187,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
 }
+# A worker rides out a broker outage (docs/decisions/006-reliability.md): it keeps
+# trying to reconnect for as long as the outage lasts rather than giving up after
+# 100 tries and exiting, and on losing the connection it stops the acks-late tasks
+# it was running, whose messages are delivered again (all tasks are idempotent),
+# rather than finishing them with no way to acknowledge them.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The beat schedule lives here, in code, so it is reviewed like code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Every open case not reviewed in 28 days, and the clinical criteria (supervision/sweep.py).
@@ -190,6 +211,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Publishes follow-up work a broker outage left in the outbox (outbox/services.py).
     "outbox-relay": {"task": "outbox.relay", "schedule": 60},
+    # Sends any risk notification's email still unsent after a grace period (supervision/sweep.py).
+    "supervision-email-notifications-due": {"task": "supervision.email_notifications_due", "schedule": 60},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -262,6 +285,14 @@ PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="development-only-pse
 # volume shared by web and worker containers.
 EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+# A running export writes a heartbeat every EXPORT_HEARTBEAT_SECONDS; one whose
+# heartbeat is older than EXPORT_STALE_SECONDS lost its worker and is run again
+# (from the start), up to EXPORT_MAX_ATTEMPTS runs, then marked failed with a
+# "try again" (reports/services.py export_jobs_reap, from beat every minute).
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=15)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=90)
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE["reports-reap-exports"] = {"task": "reports.reap_exports", "schedule": 60}
 # Exports with more rows than this run as a Celery job with progress shown.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20000)
 CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports", "schedule": 60 * 60}

@@ -1,12 +1,15 @@
 """PostgreSQL restarted while the site is in use: requests during the outage
 get a clean 503 page, the site recovers by itself, and nothing is half written."""
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +21,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.services import api_token_issue
+from iapt.views import server_error
 from tests.factories import ReferralFactory, UserFactory
 from tests.live import Browser, Gunicorn, child_env, wait_for
 
@@ -208,3 +213,55 @@ def test_a_save_in_flight_when_the_database_restarts_is_a_503_and_leaves_nothing
 def _waiting_on_a_lock(cursor) -> bool:
     cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'iapt'")
     return cursor.fetchone()[0] > 0
+
+
+def api_get(base: str, path: str, token: str) -> tuple[int, dict, str]:
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - http://127.0.0.1
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_clients_get_json_with_retry_after_while_the_database_is_down():
+    # given an API client with a token, on a site whose database the test can stop
+    pwp = UserFactory(role=Role.PWP)
+    ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
+    _, token = api_token_issue(user=pwp, name="fault test")
+    postgres = Postgres()
+    postgres.copy_of_test_database()
+    site = Gunicorn(child_env(DATABASE_URL=postgres.url, REDIS_URL=settings.REDIS_URL))
+    try:
+        assert api_get(site.base, "/api/v1/referrals/", token)[0] == 200
+
+        # when PostgreSQL goes down
+        postgres.stop()
+        status, headers, body = api_get(site.base, "/api/v1/referrals/", token)
+
+        # then the client gets a 503 in the API's error shape, JSON, with Retry-After
+        assert status == 503, body[:500]
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body) == {"detail": "The service is temporarily unavailable. Try again shortly."}
+        assert int(headers["Retry-After"]) > 0
+        # (the site's pages keep the HTML page: the tests above)
+
+        # when it is back, the same client is served again
+        postgres.start()
+        assert api_get(site.base, "/api/v1/referrals/", token)[0] == 200
+    finally:
+        site.stop()
+        postgres.cleanup()
+
+
+def test_any_other_server_error_under_the_api_is_json_with_retry_after(rf):
+    try:
+        raise RuntimeError("a bug")  # what Django hands handler500 while it handles an exception
+    except RuntimeError:
+        api = server_error(rf.get("/api/v1/referrals/"))
+        page = server_error(rf.get("/caseload/"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/json"
+    assert json.loads(api.content) == {"detail": "A server error occurred. Try again later."}
+    assert int(api["Retry-After"]) > 0
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")

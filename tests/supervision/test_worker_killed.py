@@ -4,6 +4,7 @@ reject_on_worker_lost) leaves exactly the flags of one clean run."""
 
 import os
 import signal
+import time
 import uuid
 from datetime import timedelta
 
@@ -138,3 +139,56 @@ def _queue_empty(queue: str) -> bool:
         return client.llen(queue) == 0 and not any(queue.encode() in v for v in client.hvals("unacked"))
     finally:
         client.close()
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_flag_job_whose_whole_worker_is_killed_is_rerun_by_another_worker_within_the_visibility_timeout(team):
+    # given the flag job held mid-run (as above) on a worker that will die whole,
+    # not just a pool process: its message stays in Redis's unacknowledged set
+    pwp, _ = team
+    risky = open_case(pwp)
+    log(pwp, risky, days_ago=1, item9=2, risk=RISK)
+    missed = open_case(pwp)
+    log(pwp, missed, days_ago=14)
+    log(pwp, missed, days_ago=7, attendance="3")
+    log(pwp, missed, days_ago=1, attendance="3")
+    expected = clean_run_state()
+    blocker = own_connection()
+    with blocker.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO supervision_flag (referral_id, reason, raised_at, detail) VALUES (%s, 'dna', now(), '')",
+            [str(missed.pk)],
+        )
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    # a visibility timeout of seconds, not production's 10 minutes, so the test is short
+    env = child_env(DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL, CELERY_VISIBILITY_TIMEOUT="8")
+    worker = celery_worker(env, queue=queue, pool="prefork")
+    watcher = own_connection()
+    watcher.autocommit = True
+    replacement = None
+    try:
+        flag_cases.apply_async(queue=queue)
+        with watcher.cursor() as cursor:
+            wait_for(lambda: backends_waiting_on_a_lock(cursor), timeout=60, what="the flag job to reach the DNA flag")
+
+        # when the whole worker is killed, the other session lets go, and another worker starts
+        for process in [psutil.Process(worker.pid), *psutil.Process(worker.pid).children()]:
+            process.kill()
+        worker.wait(10)
+        blocker.rollback()
+        assert not Flag.objects.exists()  # nothing of the killed run
+        killed_at = time.monotonic()
+        replacement = celery_worker(env, queue=queue, pool="prefork")
+
+        # then that worker takes the unacknowledged message once the visibility timeout
+        # has passed (not kombu's default hour) and the run leaves one clean run's flags
+        wait_for(lambda: state() == expected, timeout=60, what="another worker to rerun the flag job")
+        assert time.monotonic() - killed_at < 60
+        wait_for(lambda: _queue_empty(queue), timeout=30, what="the rerun to be acknowledged")
+    finally:
+        blocker.close()
+        watcher.close()
+        if replacement is not None:
+            stop_worker(replacement)
+    assert Notification.objects.filter(emailed_at__isnull=False).count() == len(expected[1])
