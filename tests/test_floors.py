@@ -9,7 +9,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "accounts", "outbox", "patients", "stepped_care", "sessions", "supervision", "reports", "iapt")
+PACKAGES = (
+    "core",
+    "accounts",
+    "outbox",
+    "patients",
+    "stepped_care",
+    "sessions",
+    "supervision",
+    "reports",
+    "feedback",
+    "iapt",
+)
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 
