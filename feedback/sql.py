@@ -37,7 +37,7 @@ ORDER BY instrument, band, k
 """
 
 
-def _band_case(params: dict) -> str:
+def band_case(params: dict) -> str:
     """CASE over (instrument, first_total) giving the starting band's label, from
     course.band_edges; every bound and label a parameter."""
     whens = []
@@ -76,4 +76,4 @@ def estimate_sql(
         where = "AND abs(hashtext(r.id::text)) %% 5 <> 0"
     elif holdout == "test":
         where = "AND abs(hashtext(r.id::text)) %% 5 = 0"
-    return ESTIMATE_SQL.format(where=where, band=_band_case(params)), params
+    return ESTIMATE_SQL.format(where=where, band=band_case(params)), params
