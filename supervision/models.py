@@ -16,18 +16,21 @@ class FlagReason(models.TextChoices):
     DNA = "dna", "Two DNAs in a row"
     STEP_CHANGE = "step_change", "Proposed step change or discharge"
     PWP_REQUEST = "pwp_request", "PWP asks for supervision"
+    NOT_ON_TRACK = "not_on_track", "Not on track against the expected course of recovery"
 
 
-# Risk first, then the overdue review, then the clinical criteria.
+# Risk first, then not on track (issue 21: after risk, before overdue), then the
+# overdue review, then the clinical criteria.
 REASON_PRIORITY = {
     FlagReason.RISK: 0,
-    FlagReason.OVERDUE_REVIEW: 1,
-    FlagReason.PWP_REQUEST: 2,
-    FlagReason.DETERIORATION: 2,
-    FlagReason.STEP_CHANGE: 2,
-    FlagReason.AWAITING_STEP: 2,
-    FlagReason.NO_IMPROVEMENT: 3,
-    FlagReason.DNA: 3,
+    FlagReason.NOT_ON_TRACK: 1,
+    FlagReason.OVERDUE_REVIEW: 2,
+    FlagReason.PWP_REQUEST: 3,
+    FlagReason.DETERIORATION: 3,
+    FlagReason.STEP_CHANGE: 3,
+    FlagReason.AWAITING_STEP: 3,
+    FlagReason.NO_IMPROVEMENT: 4,
+    FlagReason.DNA: 4,
 }
 
 

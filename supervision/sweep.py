@@ -40,6 +40,8 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from feedback import course as feedback_course
+from feedback.sql import band_case
 from patients.codes import ReferralStatus
 from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
@@ -209,6 +211,45 @@ CRITERIA = {
     + _ON_CONFLICT,
 }
 
+# Not on track (issue 21, feedback/course.py): the case's latest score of a measure, at
+# session 2 or later and newer than its last review, above the upper boundary of the
+# service's newest expected course for that measure, starting band and session number.
+_NOT_ON_TRACK = (
+    """
+    WITH scored AS (
+        SELECT m.referral_id, m.instrument, m.total::float8 AS total, m.taken_at,
+               row_number() OVER w AS k, first_value(m.total::float8) OVER w AS first_total,
+               count(*) OVER (PARTITION BY m.referral_id, m.instrument) AS n
+        FROM therapy_sessions_measurescore m JOIN patients_referral r ON r.id = m.referral_id
+        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s AND """
+    + _OPEN_CASE
+    + """
+        WINDOW w AS (PARTITION BY m.referral_id, m.instrument ORDER BY m.taken_at, m.id)
+    ), latest AS (
+        SELECT s.*, {band} AS band FROM scored s WHERE s.k = s.n AND s.k >= 2
+    )
+    """
+    + _INSERT
+    + """
+        SELECT DISTINCT ON (r.id) r.id, 'not_on_track', %(now)s,
+               l.instrument || ' ' || l.total || ' at session ' || l.k || ', above the expected course''s upper '
+               || 'boundary of ' || round(p.upper::numeric, 1) || ' (expected ' || round(p.expected::numeric, 1) || ')'
+        FROM latest l
+        JOIN patients_referral r ON r.id = l.referral_id
+        JOIN LATERAL (SELECT c.id FROM feedback_expectedcourse c WHERE c.service_id = r.service_id
+                      ORDER BY c.version DESC LIMIT 1) c ON true
+        JOIN feedback_expectedcoursepoint p
+             ON p.course_id = c.id AND p.instrument = l.instrument AND p.band = l.band AND p.session_number = l.k
+        WHERE l.total > p.upper AND l.taken_at > """
+    + _SINCE_REVIEW
+    + """
+        ORDER BY r.id, l.total - p.upper DESC
+    """
+    + _ON_CONFLICT
+)
+_BAND_PARAMS: dict = {}
+CRITERIA["not_on_track"] = _NOT_ON_TRACK.replace("{band}", band_case(_BAND_PARAMS))
+
 RESOLVE = """
     UPDATE supervision_flag f SET resolved_at = %(now)s
     FROM patients_referral r
@@ -276,6 +317,8 @@ def _params(now: datetime, referral_ids) -> dict:
         "treatment_types": tuple(TREATMENT_APPOINTMENT_TYPES),
         "min_treatment": TREATMENT_SESSIONS_BEFORE_REVIEW,
         "dna": DID_NOT_ATTEND,
+        "feedback_instruments": tuple(feedback_course.ESTIMATED),
+        **_BAND_PARAMS,
         "ids": [str(i) for i in referral_ids] if referral_ids is not None else None,
     }
 

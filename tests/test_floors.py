@@ -6,21 +6,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = (
-    "core",
-    "accounts",
-    "outbox",
-    "patients",
-    "stepped_care",
-    "sessions",
-    "supervision",
-    "reports",
-    "dataset",
-    "iapt",
-)
+# Every package the contracts cover, as pyproject.toml lists them (a new app is added there once).
+PACKAGES = tuple(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"])
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "reports",
     "outbox",
     "dataset",
+    "feedback",
     "iapt",  # the project package: the whole-service demo command (load_demo)
 ]
 
@@ -307,6 +308,17 @@ CELERY_BEAT_SCHEDULE["dataset-schedule-extracts"] = {
     "schedule": crontab(hour=6, minute=30),
 }
 CELERY_BEAT_SCHEDULE["dataset-rerun-stale-extracts"] = {"task": "dataset.tasks.rerun_stale_extracts", "schedule": 300}
+# Outcome feedback (feedback/, docs/decisions/021-outcome-feedback.md): the expected course of
+# recovery re-estimated nightly from each service's finished courses; the boundary percentile and
+# the minimum courses per band and session are the service's to set.
+OUTCOME_FEEDBACK = {
+    "percentile": env.float("OUTCOME_FEEDBACK_PERCENTILE", default=0.75),
+    "min_sample": env.int("OUTCOME_FEEDBACK_MIN_SAMPLE", default=30),
+}
+CELERY_BEAT_SCHEDULE["feedback-estimate-expected-courses"] = {
+    "task": "feedback.estimate_expected_courses",
+    "schedule": crontab(hour=3, minute=20),
+}
 
 # The REST API (docs/decisions/004-rest-api.md): tokens for integrations, the
 # browser session (with CSRF) for pages; JSON only; lists paginated.
