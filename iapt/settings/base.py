@@ -256,6 +256,9 @@ LOGGING = {
 # keyed hash stable for a key: keep it secret, keep it the same across exports
 # that must be linked, and rotate it to unlink them. Production has no default.
 PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="development-only-pseudonymisation-key")
+# Carried by every pseudonym (`v<version>-<hash>`): bump it with every new key, so
+# pseudonyms made under different keys never look linkable (reports/keys.py).
+PSEUDONYMISATION_KEY_VERSION = env("PSEUDONYMISATION_KEY_VERSION", default="1")
 # Export files are written here, never under a public media URL; in production a
 # volume shared by web and worker containers.
 EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
