@@ -220,6 +220,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "Talking Therapies"
 ACCESS_LOG_PAGE_SIZE = 100
+# Django's admin shows no TOTP key or QR code, to anyone (django-otp's setting):
+# a secret seen once lets its viewer pass the second factor for ever.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The one-use link to set a password (an administrator's reset, a new account) works this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 # Records retention: overrides of accounts/retention.py's schedule, in years.
 RETENTION_YEARS = {k: int(v) for k, v in env.dict("RETENTION_YEARS", default={}).items()}
 # Content-Security-Policy (django-csp): only this site's own files; no inline
