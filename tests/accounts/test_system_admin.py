@@ -59,12 +59,16 @@ def user_url(user) -> str:
 # --- finding 1: not a superuser, and nothing clinical --------------------------------
 
 
-def test_the_demo_system_administrator_is_not_a_superuser():
+def test_the_demo_system_administrator_is_not_a_superuser(client, settings):
     from patients.demo import load_demo
 
     load_demo(patients=3)
     sysadmin = get_user_model().objects.get(username="sysadmin")
     assert sysadmin.role == Role.SYSTEM_ADMIN and sysadmin.is_staff and not sysadmin.is_superuser
+    # and `make run`'s sysadmin still logs in and lands on the admin site, with the users in it
+    response = client.post("/login/", {"username": "sysadmin", "password": settings.DEMO_PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/" and response.status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 200
 
 
 def test_the_system_administrator_cannot_make_themselves_a_manager(client, sysadmin):
