@@ -345,3 +345,51 @@ def test_nobody_deletes_export_jobs_or_adds_or_deletes_outbox_messages(client, s
     assert client.get("/admin/outbox/outboxmessage/add/").status_code == 403
     assert client.post(f"/admin/outbox/outboxmessage/{message.pk}/delete/", {"post": "yes"}).status_code == 403
     assert OutboxMessage.objects.filter(pk=message.pk).exists()
+
+
+# --- the user is told, through a real SMTP server ---------------------------------------
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, and Django's SMTP backend sending to it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.envelopes = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            self.envelopes.append(envelope)
+            return "250 Message accepted"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()
+
+
+def test_both_resets_reach_the_user_through_a_real_smtp_server(
+    client, sysadmin, smtp_server, django_capture_on_commit_callbacks
+):
+    pwp = UserFactory(email="pwp@example.invalid")
+    TOTPDevice.objects.create(user=pwp, name="phone", confirmed=True)
+    client.force_login(sysadmin)
+    with django_capture_on_commit_callbacks(execute=True):
+        for action in ("reset_password", "reset_second_factor"):
+            client.post("/admin/accounts/user/", {"action": action, "_selected_action": [pwp.pk]})
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["pwp@example.invalid"], ["pwp@example.invalid"]]
+    password_mail, second_factor_mail = (e.content.decode() for e in smtp_server.envelopes)
+    assert "Subject: Your Talking Therapies password was reset" in password_mail
+    assert "/account/password/set/" in password_mail
+    assert "two-factor authentication was reset" in second_factor_mail
+    assert "/account/password/set/" not in second_factor_mail
