@@ -393,3 +393,26 @@ def test_both_resets_reach_the_user_through_a_real_smtp_server(
     assert "/account/password/set/" in password_mail
     assert "two-factor authentication was reset" in second_factor_mail
     assert "/account/password/set/" not in second_factor_mail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_demotes_an_existing_superuser_system_administrator():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    # given an installation from before, whose system administrator is a superuser
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0005_token_expiry_and_client_request_id")])
+    old_apps = executor.loader.project_state([("accounts", "0005_token_expiry_and_client_request_id")]).apps
+    OldUser = old_apps.get_model("accounts", "User")  # noqa: N806 - a model class
+    OldUser.objects.create(username="oldadmin", role="system_admin", is_superuser=True, is_staff=True, password="!")
+    OldUser.objects.create(username="breakglass", role="pwp", is_superuser=True, is_staff=True, password="!")
+    # when it migrates
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    # then the system administrator is no superuser any more, audited; another superuser is left alone
+    users = get_user_model().objects
+    assert not users.get(username="oldadmin").is_superuser and users.get(username="oldadmin").is_staff
+    assert users.get(username="breakglass").is_superuser
+    entry = AccessLog.objects.get(object_type="user", detail__event="demoted_by_migration")
+    assert entry.detail["subject"] == "oldadmin"
