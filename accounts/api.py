@@ -30,9 +30,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             token = ApiToken.objects.select_related("user").get(digest=api_token_digest(secret))
         except ApiToken.DoesNotExist as exc:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.") from exc
+        now = timezone.now()
         if token.revoked_at is not None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.")
-        now = timezone.now()
+        if token.expires_at is not None and token.expires_at <= now:
+            raise exceptions.AuthenticationFailed("The token has expired.")
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

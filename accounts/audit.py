@@ -1,7 +1,8 @@
 """The access audit log: every read and write of a patient record, never its content.
 
-The request's id and client address come from RequestContextMiddleware through
-context variables, so services and selectors can audit without a request object
+The request's id (always the server's own), the id a client sent (kept apart)
+and the client address come from RequestContextMiddleware through context
+variables, so services and selectors can audit without a request object
 (Celery tasks and commands audit with their own request id).
 """
 
@@ -13,6 +14,7 @@ import uuid
 from .models import AccessAction, AccessLog
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+client_request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("client_request_id", default="")
 client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 
 
@@ -35,6 +37,7 @@ def audit_record(
         patient_id=patient_id,
         ip=client_ip_var.get(),
         request_id=request_id_var.get() or uuid.uuid4().hex,
+        client_request_id=client_request_id_var.get(),
         detail=detail or {},
     )
 

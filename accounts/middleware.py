@@ -12,27 +12,36 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
-from .audit import client_ip_var, request_id_var
+from .audit import client_ip_var, client_request_id_var, request_id_var
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (kept from a trusted proxy's X-Request-ID when
-    well formed) and makes it and the client address available to the audit log."""
+    """Gives every request the server's own id and makes it, the client's id and
+    the client address available to the audit log.
+
+    The request id in an audit row is always generated here: a client could
+    otherwise choose it, reuse another request's id, and blur the trail (ASVS
+    7.1). A client's X-Request-ID, when well formed, is kept in its own field
+    (client_request_id) for correlating with the caller's logs; a malformed one
+    is dropped. The response carries the server's id."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = uuid.uuid4().hex
+        request.client_request_id = incoming if _REQUEST_ID.match(incoming) else ""
         id_token = request_id_var.set(request.request_id)
+        client_token = client_request_id_var.set(request.client_request_id)
         ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR") or None)
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(id_token)
+            client_request_id_var.reset(client_token)
             client_ip_var.reset(ip_token)
         response["X-Request-ID"] = request.request_id
         return response

@@ -142,7 +142,10 @@ class AccessLog(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.UUIDField(null=True, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The server's own id for the request (RequestContextMiddleware); a client's
+    # X-Request-ID, when it sent a well-formed one, is kept apart and never trusted.
     request_id = models.CharField(max_length=64, blank=True)
+    client_request_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -186,6 +189,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The token stops working at this time; empty means until revoked"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -196,4 +202,4 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

@@ -11,4 +11,6 @@ urlpatterns = [
     path("account/alive/", views.alive, name="alive"),
     path("account/api-tokens/", views.api_tokens, name="api_tokens"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/password/set/<uidb64>/<token>/", otp_exempt(views.PasswordSetView.as_view()), name="password_set"),
+    path("staff-changes/", views.staff_changes, name="staff_changes"),
 ]

@@ -1,20 +1,25 @@
 import logging
+from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
-from . import services
-from .forms import TokenForm
+from . import selectors, services
+from .forms import LockoutPasswordChangeForm, TokenForm
 from .middleware import otp_exempt
 from .models import ApiToken, Role
 
@@ -104,16 +109,58 @@ def two_factor_verify(request):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change, which keeps this session; every other session
-    of the user ends (ASVS 3.3.3)."""
+    of the user ends and every API token is revoked (ASVS 3.3.3; issue 13,
+    finding 9). A wrong current password counts toward the log-in lockout; once
+    locked, this session ends too and the lockout page answers (finding 7)."""
 
     success_url = reverse_lazy("home")
+    form_class = LockoutPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        if getattr(self.request, "axes_locked_out", False):
+            # logging out ends every session of the user (accounts.signals);
+            # AxesMiddleware turns the response into the lockout page.
+            logout(self.request)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         services.user_session_register(user=self.request.user, session=self.request.session)
-        services.user_sessions_end(user=self.request.user, keep_session_key=self.request.session.session_key)
-        messages.success(self.request, "Your password was changed; your other sessions were logged out.")
+        revoked = services.user_password_changed(
+            user=self.request.user, keep_session_key=self.request.session.session_key, event="password_changed"
+        )
+        note = f" and {revoked} API token{'s' if revoked != 1 else ''} revoked" if revoked else ""
+        messages.success(self.request, f"Your password was changed; your other sessions were logged out{note}.")
         return response
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Sets a new password from the one-use link an administrator's reset (or a
+    new account) emailed: the administrator never knows the password. Every
+    session and API token of the user ends (issue 13, findings 1 and 9)."""
+
+    template_name = "registration/password_set.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_changed(user=form.user, keep_session_key=None, event="password_set_from_link")
+        messages.success(self.request, "Your password is set. Log in with it now.")
+        return response
+
+
+def staff_changes(request):
+    """Staff changes: every audited change to the service's staff accounts and
+    supervision assignments, with before and after values (issue 13)."""
+    entries = selectors.staff_changes_for_user(user=request.user)
+    page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/staff_changes.html", {"page": page})
+
+
+TOKEN_EXPIRY_DAYS = ("30", "90", "365", "")  # "" is no expiry
 
 
 def api_tokens(request):
@@ -129,11 +176,15 @@ def api_tokens(request):
             services.api_token_revoke(token=token)
         else:
             name = request.POST.get("name", "")
+            days = request.POST.get("expires_days", "")
             if "\x00" in name or len(name) > 100:
                 error = "Give a name of up to 100 characters."
+            elif days not in TOKEN_EXPIRY_DAYS:
+                error = "Choose when the token expires."
             else:
+                expires_at = timezone.now() + timedelta(days=int(days)) if days else None
                 try:
-                    _, secret = services.api_token_issue(user=request.user, name=name)
+                    _, secret = services.api_token_issue(user=request.user, name=name, expires_at=expires_at)
                 except ValidationError as exc:
                     error = " ".join(exc.messages)
     tokens = ApiToken.objects.filter(user=request.user)

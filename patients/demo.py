@@ -152,8 +152,9 @@ def build(*, patients: int = 300, seed: int = 20261124, today: date | None = Non
             service=service,
             team=teams[team_index] if team_index is not None else None,
             email=f"{username}@demo.invalid",
+            # The system administrator reaches the admin site by role, and is no
+            # Django superuser: no patient record opens to it (issue 13).
             is_staff=role == Role.SYSTEM_ADMIN,
-            is_superuser=role == Role.SYSTEM_ADMIN,
         )
         user.set_password(settings.DEMO_PASSWORD)
         user.save()

@@ -52,15 +52,20 @@ def safe_cell(value):
     return value
 
 
-def pseudonymise(value: str, *, key: str | None = None, purpose: str = "nhs_number") -> str:
+def pseudonymise(value: str, *, key: str | None = None, purpose: str = "nhs_number", version: str | None = None) -> str:
     """A keyed hash of an identifier: the same for the same key, unlinkable
-    without it. The purpose separates hashes of different identifiers."""
+    without it. The purpose separates hashes of different identifiers.
+
+    Returns `v<version>-<64 hex digits>`: the key's version (settings.
+    PSEUDONYMISATION_KEY_VERSION unless given) says which key made it, so two
+    exports can be linked only when their versions agree (reports/keys.py)."""
     key = settings.PSEUDONYMISATION_KEY if key is None else key
+    version = settings.PSEUDONYMISATION_KEY_VERSION if version is None else version
     if not key:
         raise ImproperlyConfigured("PSEUDONYMISATION_KEY is not set: exports cannot be pseudonymised.")
     digest = _keyed_hmac(key).copy()  # the keyed state is computed once per key, not once per cell
     digest.update(f"{purpose}:{value}".encode())
-    return digest.hexdigest()
+    return f"v{version}-{digest.hexdigest()}"
 
 
 @functools.lru_cache(maxsize=8)

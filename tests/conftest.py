@@ -60,7 +60,7 @@ def settings_module_value():
             "DJANGO_SETTINGS_MODULE": module,
             "DJANGO_SECRET_KEY": "a-production-like-secret-key-for-this-test-only-0123456789",
             "DJANGO_ALLOWED_HOSTS": "iapt.example.nhs.uk",
-            "PSEUDONYMISATION_KEY": "another-secret",
+            "PSEUDONYMISATION_KEY": "another-secret-key-for-pseudonyms-0123",
         }
         code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
         out = subprocess.run(

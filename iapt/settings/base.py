@@ -246,6 +246,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "Talking Therapies"
 ACCESS_LOG_PAGE_SIZE = 100
+# Django's admin shows no TOTP key or QR code, to anyone (django-otp's setting):
+# a secret seen once lets its viewer pass the second factor for ever.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The one-use link to set a password (an administrator's reset, a new account) works this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 # Records retention: overrides of accounts/retention.py's schedule, in years.
 RETENTION_YEARS = {k: int(v) for k, v in env.dict("RETENTION_YEARS", default={}).items()}
 # Content-Security-Policy (django-csp): only this site's own files; no inline
@@ -282,6 +287,9 @@ LOGGING = {
 # keyed hash stable for a key: keep it secret, keep it the same across exports
 # that must be linked, and rotate it to unlink them. Production has no default.
 PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="development-only-pseudonymisation-key")
+# Carried by every pseudonym (`v<version>-<hash>`): bump it with every new key, so
+# pseudonyms made under different keys never look linkable (reports/keys.py).
+PSEUDONYMISATION_KEY_VERSION = env("PSEUDONYMISATION_KEY_VERSION", default="1")
 # Export files are written here, never under a public media URL; in production a
 # volume shared by web and worker containers.
 EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")

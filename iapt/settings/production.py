@@ -1,11 +1,19 @@
 """Production settings: every secret from the environment, no defaults; demo off."""
 
+from django.core.exceptions import ImproperlyConfigured
+
+from reports.keys import key_problems
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import PSEUDONYMISATION_KEY_VERSION, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY")
+# A short key, or the placeholder copied from .env.example, would let anyone who
+# read the example recompute every pseudonym: refuse to start (issue 13, finding 10).
+if _key_problems := key_problems(PSEUDONYMISATION_KEY, PSEUDONYMISATION_KEY_VERSION):
+    raise ImproperlyConfigured(" ".join(_key_problems))
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DEMO_ENABLED = False

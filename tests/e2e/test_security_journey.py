@@ -1,5 +1,7 @@
 """Browser checks of the Content-Security-Policy and of two-factor log in."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -72,3 +74,32 @@ def test_typing_in_a_form_tells_the_server_the_user_is_active(page, login):
     with page.expect_request(lambda request: request.url.endswith(reverse("alive"))) as ping:
         page.keyboard.press("Tab")
     assert ping.value.response().status == 204
+
+
+def test_a_manager_reads_staff_changes_and_a_reset_user_sets_their_own_password(page, login):
+    # issue 13: the system administrator's change shows on the manager's Staff changes page
+    from accounts import services
+
+    manager = UserFactory(username="staff-manager", role=Role.SERVICE_MANAGER)
+    pwp = UserFactory(username="staff-pwp", role=Role.PWP, service=manager.service, email="staff-pwp@example.invalid")
+    sysadmin = UserFactory(username="staff-sysadmin", role=Role.SYSTEM_ADMIN, service=None, band=None)
+    pwp.role = Role.SUPERVISOR
+    services.user_admin_save(actor=sysadmin, user=pwp)
+    services.user_password_reset(actor=sysadmin, user=pwp, site_url="http://unused.invalid")
+    login("staff-manager")
+    page.get_by_role("link", name="Staff changes").click()
+    expect(page.get_by_role("heading", name="Staff changes")).to_be_visible()
+    table = page.locator("#staff-changes")
+    expect(table.get_by_text("password_reset")).to_be_visible()
+    expect(table.get_by_text("supervisor", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    # the reset user follows a set-password link (as emailed) and sets a new password in the browser
+    link = services.password_set_link(user=pwp, site_url="")
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
+    page.get_by_label(re.compile(r"New password\*")).fill("a-brand-new-pass-42")
+    page.get_by_label("New password confirmation").fill("a-brand-new-pass-42")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_text("Your password is set")).to_be_visible()
+    login("staff-pwp", password="a-brand-new-pass-42")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

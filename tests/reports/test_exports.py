@@ -43,7 +43,7 @@ def test_pseudonyms_are_keyed_stable_and_not_the_number():
     assert a == exports.pseudonymise("9434765919", key="one")
     assert a != exports.pseudonymise("9434765919", key="two")
     assert a != exports.pseudonymise("9434765910", key="one")
-    assert len(a) == 64 and "9434765919" not in a
+    assert len(a) == len("v1-") + 64 and "9434765919" not in a
     with pytest.raises(ImproperlyConfigured):
         exports.pseudonymise("9434765919", key="")
 
@@ -136,7 +136,8 @@ def test_csv_text_by_type(value, text):
     assert exports._csv_text(value) == text
 
 
-def test_pseudonym_is_the_plain_hmac():
-    expected = hmac.new(b"one", b"nhs_number:9434765919", hashlib.sha256).hexdigest()
+def test_pseudonym_is_the_plain_hmac_after_its_key_version(settings):
+    settings.PSEUDONYMISATION_KEY_VERSION = "1"
+    expected = "v1-" + hmac.new(b"one", b"nhs_number:9434765919", hashlib.sha256).hexdigest()
     assert exports.pseudonymise("9434765919", key="one") == expected
     assert exports.pseudonymise("9434765919", key="one") == expected  # from the cached keyed state

@@ -206,7 +206,8 @@ def test_the_csv_is_pseudonymised_and_audited(client, service, manager, settings
         for identifier in (patient.nhs_number, patient.family_name, patient.email, patient.phone, "1990-07-09"):
             assert identifier not in text
     expected = {
-        hmac.new(b"a-key-for-this-test", f"nhs_number:{r.patient.nhs_number}".encode(), hashlib.sha256).hexdigest()
+        "v1-"
+        + hmac.new(b"a-key-for-this-test", f"nhs_number:{r.patient.nhs_number}".encode(), hashlib.sha256).hexdigest()
         for r in referrals
     }
     assert {r["patient_pseudonym"] for r in rows} == expected
