@@ -6,12 +6,14 @@ from django.db.models import Q
 from django.http import Http404
 
 from .audit import audit_record
-from .models import AccessAction, AccessLog, Role, User
+from .models import AccessAction, AccessLog, AccessLogPatient, Role, User
 
 
 def record_access_for_manager(*, user: User, patient_id):
-    """The access log entries of one patient's record (reads of it, and list
-    pages that showed it), newest first, for a service manager of a service the
+    """The access log entries of one patient's record, newest first: reads of
+    it, the list pages, searches and supervision pages that showed it (their
+    detail's patient_ids) and the exports and downloads that held it (their
+    manifest, AccessLogPatient), for a service manager of a service the
     patient has a referral with. 404 for any other user or record; the read of
     the access log is itself audited."""
     from patients.models import Patient
@@ -27,5 +29,7 @@ def record_access_for_manager(*, user: User, patient_id):
         user=user, action=AccessAction.VIEW, object_type="access_log", object_id=patient_id, patient_id=patient_id
     )
     return AccessLog.objects.filter(
-        Q(patient_id=patient_id) | Q(action=AccessAction.LIST, detail__contains={"patient_ids": [str(patient_id)]})
+        Q(patient_id=patient_id)
+        | Q(detail__contains={"patient_ids": [str(patient_id)]})
+        | Q(pk__in=AccessLogPatient.objects.filter(patient_id=patient_id).values("access_log_id"))
     ).order_by("-at", "-id")
