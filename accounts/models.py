@@ -160,6 +160,20 @@ class AccessLog(models.Model):
         return f"{self.at:%d/%m/%Y %H:%M} {self.username} {self.action} {self.object_type} {self.object_id}"
 
 
+class AccessLogPatient(models.Model):
+    """The manifest of an access-log entry that disclosed more patients than its
+    detail should carry (an export of 100,000 referrals): one row per patient,
+    written set-based with the entry (accounts/audit.py), read by "who read this
+    record" by patient. Append-only like the log (migration 0005)."""
+
+    pk = models.CompositePrimaryKey("patient_id", "access_log_id")
+    patient_id = models.UUIDField()
+    access_log = models.ForeignKey(AccessLog, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    def __str__(self):
+        return f"{self.access_log_id}: {self.patient_id}"
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .audit import audit_record
-from .models import AccessAction, AccessLog
+from .models import AccessAction, AccessLog, AccessLogPatient
 from .retention import SCHEDULE_VERSION, retention_years
 
 LOGIN_RECORD_MODELS = ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog")
@@ -43,13 +43,19 @@ def _login_querysets(cutoff: dt.date):
         yield label, apps.get_model(label).objects.filter(attempt_time__lt=start_of(cutoff))
 
 
+def _access_log_querysets(cutoff: dt.date):
+    entries = AccessLog.objects.filter(at__lt=start_of(cutoff))
+    yield "accounts.AccessLogPatient", AccessLogPatient.objects.filter(access_log_id__in=entries.values("id"))
+    yield "accounts.AccessLog", entries
+
+
 def records_count(*, record_class: str, today: dt.date | None = None) -> dict[str, int]:
     """What a purge of the class would delete now, per table (the dry run).
     Only this app's own classes (OWN_RECORD_CLASSES); ValueError for any other."""
     _check_own(record_class)
     cutoff = cutoff_for(record_class, today=today)
     if record_class == "access_log":
-        return {"accounts.AccessLog": AccessLog.objects.filter(at__lt=start_of(cutoff)).count()}
+        return {label: qs.count() for label, qs in _access_log_querysets(cutoff)}
     return {label: qs.count() for label, qs in _login_querysets(cutoff)}
 
 
@@ -66,8 +72,8 @@ def records_purge(*, record_class: str, today: dt.date | None = None) -> dict[st
             # The only way past the append-only trigger, for this transaction only,
             # and still only for entries older than the 6-year floor.
             cursor.execute("SET LOCAL iapt.audit_purge = 'on'")
-        qs = AccessLog.objects.filter(at__lt=start_of(cutoff))
-        deleted["accounts.AccessLog"] = qs._raw_delete(qs.db)
+        for label, qs in _access_log_querysets(cutoff):  # the manifests of the entries first
+            deleted[label] = qs._raw_delete(qs.db)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL iapt.audit_purge = 'off'")
     else:

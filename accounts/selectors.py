@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import Http404
 
-from .audit import audit_record
-from .models import AccessAction, AccessLog, Role, User
-
+from .models import AccessLog, Role, User
 
 STAFF_CHANGE_OBJECT_TYPES = ("user", "supervision_assignment")
 

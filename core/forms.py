@@ -1,5 +1,9 @@
+from datetime import datetime
+
 from django import forms as django_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from . import dates
 
 
 def apply_validation_error(form, exc: ValidationError) -> None:
@@ -42,3 +46,27 @@ class DateTimeLocalInput(django_forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class BoundedDateField(django_forms.DateField):
+    """A date field that refuses dates outside the supported range
+    (iapt/dates.py) with a field error."""
+
+    def __init__(self, *args, bound=dates.SUPPORTED, **kwargs):
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and (error := dates.bound_error(value, self.bound)):
+            raise ValidationError(error, code="out_of_range")
+
+
+class BoundedDateTimeField(django_forms.DateTimeField):
+    """A date and time whose date is within the supported range (iapt/dates.py)."""
+
+    def validate(self, value):
+        super().validate(value)
+        # to_python gave the value in the current time zone, as typed: its date is the day meant
+        if isinstance(value, datetime) and (error := dates.bound_error(value.date())):
+            raise ValidationError(error, code="out_of_range")

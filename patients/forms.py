@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, Team, User
-from core.forms import DateInput, bootstrap_widgets
+from core.forms import BoundedDateField, DateInput, bootstrap_widgets
 
 from . import nhs_number as nhs
 from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
@@ -27,7 +27,7 @@ class RegistrationForm(forms.Form):
     nhs_number = forms.CharField(label="NHS number", max_length=14, help_text="10 digits; spaces are fine.")
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
-    date_of_birth = forms.DateField(widget=DateInput)
+    date_of_birth = BoundedDateField(widget=DateInput)
     sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices)
     gender_identity = forms.CharField(max_length=100, required=False)
     ethnicity = forms.ChoiceField(choices=Patient._meta.get_field("ethnicity").choices, initial="Z")
@@ -45,7 +45,7 @@ class RegistrationForm(forms.Form):
     )
     gp_practice_name = forms.CharField(max_length=200, required=False, label="GP practice")
     source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
-    received_on = forms.DateField(widget=DateInput, label="Referral received")
+    received_on = BoundedDateField(widget=DateInput, label="Referral received")
     problem_descriptor = forms.ChoiceField(
         choices=[("", "Not yet known")] + list(ProblemDescriptor.choices), required=False
     )
@@ -121,8 +121,8 @@ class ReferralFilterForm(forms.Form):
     source = forms.ChoiceField(choices=[("", "Any source")] + list(ReferralSource.choices), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="Any team")
     practitioner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
-    received_from = forms.DateField(required=False, widget=DateInput, label="Received from")
-    received_to = forms.DateField(required=False, widget=DateInput, label="to")
+    received_from = BoundedDateField(required=False, widget=DateInput, label="Received from")
+    received_to = BoundedDateField(required=False, widget=DateInput, label="to")
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,6 +159,7 @@ class PatientEditForm(forms.ModelForm):
         model = Patient
         fields = sorted(PATIENT_EDITABLE_FIELDS)
         widgets = {"date_of_birth": DateInput}
+        field_classes = {"date_of_birth": BoundedDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,7 +191,7 @@ class PatientEditForm(forms.ModelForm):
 class ReferralEditForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
-    received_on = forms.DateField(widget=DateInput, label="Referral received")
+    received_on = BoundedDateField(widget=DateInput, label="Referral received")
     problem_descriptor = forms.ChoiceField(
         choices=[("", "Not yet known")] + list(ProblemDescriptor.choices), required=False
     )

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from accounts.audit import audit_record, audit_view
-from accounts.models import AccessAction, AccessLog, Role, User
+from accounts.models import AccessAction, AccessLog, AccessLogPatient, Role, User
 
 from . import nhs_number
 from .models import Patient, Referral
@@ -133,8 +133,10 @@ def clinical_record_get_for_user(*, user: User, model, pk):
 
 
 def record_access_for_manager(*, user: User, patient_id):
-    """The access log entries of one patient's record (reads of it, and list
-    pages that showed it), newest first, for a service manager of a service the
+    """The access log entries of one patient's record, newest first: reads of
+    it, the list pages, searches and supervision pages that showed it (their
+    detail's patient_ids) and the exports and downloads that held it (their
+    manifest, AccessLogPatient), for a service manager of a service the
     patient has a referral with. 404 for any other user or record; the read of
     the access log is itself audited."""
     if user.role != Role.SERVICE_MANAGER:
@@ -147,6 +149,12 @@ def record_access_for_manager(*, user: User, patient_id):
     audit_record(
         user=user, action=AccessAction.VIEW, object_type="access_log", object_id=patient_id, patient_id=patient_id
     )
-    return AccessLog.objects.filter(
-        Q(patient_id=patient_id) | Q(action=AccessAction.LIST, detail__contains={"patient_ids": [str(patient_id)]})
-    ).order_by("-at", "-id")
+    # Two branches joined by UNION, each on its own index: the patient_id index
+    # and the GIN index on the detail (a BitmapOr), and the manifest's primary
+    # key. One OR of all three would scan the whole log: a hashed IN-subquery
+    # cannot join a bitmap OR.
+    named = AccessLog.objects.filter(Q(patient_id=patient_id) | Q(detail__contains={"patient_ids": [str(patient_id)]}))
+    exported = AccessLog.objects.filter(
+        pk__in=AccessLogPatient.objects.filter(patient_id=patient_id).values("access_log_id")
+    )
+    return named.union(exported).order_by("-at", "-id")

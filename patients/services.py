@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.audit import audit_record
 from accounts.models import AccessAction, Role, Team, User
+from accounts.policy import WriteAction
 
 from . import nhs_number as nhs
 from .codes import ReferralStatus
@@ -124,9 +126,9 @@ def patient_and_referral_register(*, user: User, patient_data: dict, referral_da
 @transaction.atomic
 def referral_allocate(*, user: User, referral: Referral, practitioner: User, step: int) -> Referral:
     """Puts a referral on a practitioner's caseload at a step: referral
-    administrators, service managers and supervisors allocate."""
-    if user.role not in REGISTRATION_ROLES | {Role.SUPERVISOR} or user.service_id != referral.service_id:
-        raise ValidationError("Only referral administrators, service managers and supervisors allocate referrals.")
+    administrators, service managers and supervisors of the referral's service
+    allocate (accounts/policy.py; PermissionDenied for anyone else)."""
+    policy.require(WriteAction.REFERRAL_ALLOCATE, user, referral)
     if step not in (1, 2, 3):
         raise ValidationError({"step": "Choose step 1, 2 or 3."})
     referral = Referral.objects.select_for_update().get(pk=referral.pk)

@@ -4,7 +4,7 @@ and services: service managers (their own service) and system administrators;
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +13,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core import dates
 
 from . import figures, services
 from .models import ExportFormat, ExportJob
@@ -31,8 +33,11 @@ class ReportQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not date(2000, 1, 1) <= attrs["date_from"] <= attrs["date_to"] <= date(2100, 12, 31):
-            raise serializers.ValidationError({"date_to": "Give a period from 2000 to 2100, date_from first."})
+        first, last = dates.REPORT  # the web report and export forms' bound too
+        if not first <= attrs["date_from"] <= attrs["date_to"] <= last:
+            raise serializers.ValidationError(
+                {"date_to": f"Give a period from {first.year} to {last.year}, date_from first."}
+            )
         if attrs["date_to"] - attrs["date_from"] > MAX_PERIOD:
             raise serializers.ValidationError({"date_to": "A report covers at most five years."})
         return attrs

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, Service, Team, User
+from core import dates
+from core.forms import BoundedDateField
 
 from . import periods
 from .models import ExportFormat
@@ -29,11 +31,15 @@ class ReportFilterForm(forms.Form):
     reports on their own service; a system administrator chooses the service."""
 
     period = forms.ChoiceField(choices=periods.KINDS, initial=periods.YEAR, required=False)
-    month = forms.DateField(
-        widget=MonthInput, input_formats=["%Y-%m", "%Y-%m-%d"], required=False, label="Month in the period"
+    month = BoundedDateField(
+        widget=MonthInput,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        required=False,
+        label="Month in the period",
+        bound=dates.REPORT,
     )
-    date_from = forms.DateField(widget=DateInput, required=False, label="From")
-    date_to = forms.DateField(widget=DateInput, required=False, label="To")
+    date_from = BoundedDateField(widget=DateInput, required=False, label="From", bound=dates.REPORT)
+    date_to = BoundedDateField(widget=DateInput, required=False, label="To", bound=dates.REPORT)
     service = forms.ModelChoiceField(queryset=Service.objects.none(), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All teams")
 
@@ -60,6 +66,11 @@ class ReportFilterForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
         if data["period_obj"].days > 366 * 5:
             raise forms.ValidationError("Choose a period of at most five years.")
+        # A month or quarter near the bound reaches past it (a financial year of
+        # December 2100 ends in March 2101): the period itself stays inside.
+        for day in (data["period_obj"].start, data["period_obj"].end):
+            if error := dates.bound_error(day, dates.REPORT):
+                raise forms.ValidationError(error)
         service, team = data.get("service"), data.get("team")
         if service and team and team.service_id != service.pk:
             self.add_error("team", "This team belongs to another service.")

@@ -44,6 +44,15 @@ def check_can_report(user: User) -> None:
         raise Http404("No such page")
 
 
+def can_export_records(user: User) -> bool:
+    """Record-level exports (CSV, and the XLSX workbook's records), even
+    pseudonymised, are for service managers: birth year, sex, ethnicity, dates
+    and scores of each referral are personal data. The system administrator,
+    who holds no relationship to any patient (DOMAIN.md "Who uses it"), sees
+    the aggregated report only (issue 13 finding 5)."""
+    return bool(getattr(user, "is_active", False) and user.role == Role.SERVICE_MANAGER)
+
+
 def can_export_identifiable(user: User) -> bool:
     """Identifiable exports need the permission, and a relationship to the
     patients: a system administrator holds none (DOMAIN.md "Who uses it"),

@@ -19,13 +19,19 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.audit import audit_record
-from accounts.models import AccessAction, User
+from accounts.audit import audit_manifest, audit_manifest_copy, audit_record
+from accounts.models import AccessAction, AccessLog, User
 from patients.models import Referral
 
 from . import exports, figures
 from .models import ExportFormat, ExportJob, ExportStatus
-from .selectors import ReportScope, can_export_identifiable, check_can_report, report_scope_for_user
+from .selectors import (
+    ReportScope,
+    can_export_identifiable,
+    can_export_records,
+    check_can_report,
+    report_scope_for_user,
+)
 
 # The export task, by its registered name (reports/tasks.py `run_export`).
 RUN_EXPORT_TASK = "reports.tasks.run_export"
@@ -38,21 +44,34 @@ PROGRESS_EVERY_ROWS = 2000
 WORKER_LOST = "WorkerLost"
 
 
-def export_row_count(scope: ReportScope) -> int:
-    """How many rows the outcome SELECT gives for a scope: one per referral
+def export_referrals(scope: ReportScope):
+    """The referrals an export of `scope` holds, one row each: every referral
     open at any time in the period (the same predicate as reports/sql.py)."""
     qs = Referral.objects.filter(service=scope.service, received_on__lte=scope.date_to).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=scope.date_from)
     )
     if scope.team:
         qs = qs.filter(team=scope.team)
-    return qs.count()
+    return qs
+
+
+def export_row_count(scope: ReportScope) -> int:
+    """How many rows the outcome SELECT gives for a scope: one per referral
+    open at any time in the period."""
+    return export_referrals(scope).count()
 
 
 def check_export_allowed(*, user: User | None, identifiable: bool, reason: str) -> None:
-    """Reports roles only; identifiable needs the permission and a reason."""
+    """Record-level exports, even pseudonymised, are for service managers only
+    (issue 13 finding 5; README "Who sees what"): anyone else, the system
+    administrator included, gets PermissionDenied. Identifiable needs the
+    permission and a reason. Called when an export is asked for, when its job
+    runs and when its file is downloaded, so a withdrawn role or permission
+    stops it at each step."""
     if user is not None:
         check_can_report(user)
+        if not can_export_records(user):
+            raise PermissionDenied("Record-level exports are for service managers.")
     if not identifiable:
         return
     if user is None or not can_export_identifiable(user):
@@ -72,7 +91,10 @@ def export_audit_record(
     delivery: str,
     job: ExportJob | None = None,
 ):
-    return audit_record(
+    """One audit entry for the export, and its manifest: one row per patient
+    in the file (accounts.audit.audit_manifest, one INSERT ... SELECT), so
+    each patient's "who read this record" page lists the export."""
+    entry = audit_record(
         user=user,
         action=AccessAction.EXPORT,
         object_type=AUDIT_OBJECT,
@@ -86,6 +108,8 @@ def export_audit_record(
             "delivery": delivery,
         },
     )
+    audit_manifest(entry=entry, patient_ids=export_referrals(scope).values("patient_id"))
+    return entry
 
 
 def export_start(*, user: User, scope: ReportScope, fmt: str, identifiable: bool, reason: str = "") -> ExportJob | None:
@@ -314,8 +338,6 @@ def export_jobs_reap(*, now=None) -> dict:
     live run is writing. Returns {"requeued": n, "failed": n, "parts_removed": n}."""
     from outbox.services import outbox_enqueue
 
-    from .tasks import run_export
-
     now = now or timezone.now()
     stale = ExportJob.objects.select_for_update(skip_locked=True).filter(_running_and_stale(now))
     requeued = failed = 0
@@ -326,7 +348,7 @@ def export_jobs_reap(*, now=None) -> dict:
             failed += 1
         else:
             ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.QUEUED, rows_written=0)
-            outbox_enqueue(task=run_export.name, args=[job.pk])
+            outbox_enqueue(task=RUN_EXPORT_TASK, args=[job.pk])
             logger.warning("Export job %s lost its worker; queued again", job.pk)
             requeued += 1
     return {"requeued": requeued, "failed": failed, "parts_removed": _remove_stale_parts(now)}
@@ -363,13 +385,19 @@ def export_job_retry(*, user: User, job: ExportJob) -> ExportJob:
 
 
 def export_job_file(*, user: User, job: ExportJob):
-    """The finished file of the user's own job, audited as a download; a job
-    not ready or expired gives ValidationError."""
+    """The finished file of the user's own job, audited as a download with the
+    manifest of the file (the patients its run recorded); a job not ready or
+    expired gives ValidationError. The permission is checked again now
+    (PermissionDenied): a role, service or identifiable-export permission
+    withdrawn since the job was asked for stops the download (finding 6)."""
+    user = User.objects.get(pk=user.pk)  # permissions as they are now, not as cached on the request's user
+    check_export_allowed(user=user, identifiable=job.identifiable, reason=job.reason)
+    report_scope_for_user(user=user, filters=job.filters)  # still the user's service (404 otherwise)
     if job.status != ExportStatus.DONE or job.is_expired or not job.file_path:
         raise ValidationError("This export is not available: it is not ready, or it has expired.")
     path = _export_root() / Path(job.file_path).name
     handle = open(path, "rb")  # noqa: SIM115 - the response closes it
-    audit_record(
+    entry = audit_record(
         user=user,
         action=AccessAction.EXPORT,
         object_type=AUDIT_OBJECT,
@@ -383,6 +411,13 @@ def export_job_file(*, user: User, job: ExportJob):
             "delivery": "job download",
         },
     )
+    run = (
+        AccessLog.objects.filter(object_type=AUDIT_OBJECT, object_id=str(job.pk), detail__delivery="job")
+        .order_by("-id")
+        .first()
+    )
+    if run is not None:
+        audit_manifest_copy(entry=entry, source=run)
     return handle
 
 

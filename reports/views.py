@@ -16,6 +16,7 @@ from .forms import ExportForm, ReportFilterForm
 from .models import ExportFormat
 from .selectors import (
     can_export_identifiable,
+    can_export_records,
     check_can_report,
     export_job_get_for_user,
     export_jobs_for_user,
@@ -86,6 +87,7 @@ def service_report(request):
             "chart_data": _chart_data(report),
             "export_form": ExportForm(),
             "can_export_identifiable": can_export_identifiable(request.user),
+            "can_export_records": can_export_records(request.user),
             "jobs": export_jobs_for_user(user=request.user),
             "query": query,
             "filter_data": {k: form.data.get(k) for k in FILTER_FIELDS if form.data.get(k)},

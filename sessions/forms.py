@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils import timezone
 
-from core.forms import DateInput, DateTimeLocalInput, bootstrap_widgets
+from core.forms import BoundedDateField, BoundedDateTimeField, DateInput, DateTimeLocalInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
@@ -106,7 +106,7 @@ class _MeasureGroup:
 class SessionForm(forms.Form):
     """Logs one care contact with its measures, in one form, from the keyboard."""
 
-    started_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    started_at = BoundedDateTimeField(label="Date and time", widget=DateTimeLocalInput)
     appointment_type = _ReferenceChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
     attendance = _ReferenceChoiceField(choices=list(ATTENDANCE.items()), initial="5")
     medium = _ReferenceChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
@@ -257,7 +257,7 @@ class StepProposalForm(forms.Form):
     end_code = forms.ChoiceField(
         label="End code (discharge)", choices=[("", "–")] + list(EndCode.choices), required=False
     )
-    effective_on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    effective_on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 

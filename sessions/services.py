@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.audit import audit_record
-from accounts.models import AccessAction, Role, User
+from accounts.models import AccessAction, User
+from accounts.policy import WriteAction
 from patients.codes import ReferralStatus
 from patients.models import Referral
 
@@ -30,7 +32,6 @@ from .codes import (
 from .models import MeasureScore, RiskAssessment, TherapySession
 
 CLOCK_SKEW = timedelta(minutes=10)  # a device clock a little ahead is not "the future"
-RECORDING_ROLES = frozenset({Role.PWP, Role.HIT, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,11 @@ class RiskInput:
     actions: str = ""
 
 
-def check_can_record(*, user: User, referral: Referral) -> None:
-    """Only the practitioner holding the case (or covering as its supervisor,
-    whose access the selector already checked) records sessions on it."""
-    if user.role not in RECORDING_ROLES:
-        raise ValidationError("Only practitioners record therapy sessions.")
+def check_can_record(*, user: User, referral: Referral, action: WriteAction = WriteAction.SESSION_RECORD) -> None:
+    """Only the practitioner holding the case (or covering as its supervisor)
+    records sessions and risk on it (accounts/policy.py: PermissionDenied), and
+    only while the referral is open (ValidationError)."""
+    policy.require(action, user, referral)
     if not referral.is_open:
         raise ValidationError("This referral has ended; its record is read-only except for a recorded amendment.")
 
@@ -272,7 +273,7 @@ def _after_commit_flag(referral_id) -> None:
 
 @transaction.atomic
 def risk_event_record(*, user: User, referral: Referral, risk: RiskInput, trigger: str = "event") -> RiskAssessment:
-    check_can_record(user=user, referral=referral)
+    check_can_record(user=user, referral=referral, action=WriteAction.RISK_RECORD)
     _validate_risk(risk)
     assessment = RiskAssessment.objects.create(referral=referral, recorded_by=user, trigger=trigger, **risk.__dict__)
     audit_record(
@@ -333,6 +334,7 @@ def assessment_record(
 def amendment_record(*, user: User, referral: Referral, text: str, reason: str):
     from .models import Amendment
 
+    policy.require(WriteAction.AMENDMENT_RECORD, user, referral)
     errors = {}
     if referral.is_open:
         errors["text"] = "Open referrals are edited directly; amendments are for ended ones."
@@ -340,8 +342,6 @@ def amendment_record(*, user: User, referral: Referral, text: str, reason: str):
         errors["text"] = "Write the amendment."
     if not reason.strip():
         errors["reason"] = "Give the reason for amending an ended record."
-    if user.role not in RECORDING_ROLES:
-        errors["text"] = "Only practitioners amend the clinical record."
     if errors:
         raise ValidationError(errors)
     amendment = Amendment.objects.create(referral=referral, text=text, reason=reason, recorded_by=user)

@@ -4,7 +4,9 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from accounts import policy
 from accounts.models import Role
+from accounts.policy import WriteAction
 from core.forms import apply_validation_error
 from patients import selectors as patient_selectors
 
@@ -35,7 +37,8 @@ def referral_record(request, referral_id):
             **record,
             "amendments": list(referral.amendments.select_related("recorded_by")),
             "chart_series": measure_series(record["sessions"]),
-            "can_record": referral.is_open and request.user.role in CLINICAL_ROLES,
+            "can_record": referral.is_open and policy.allowed(WriteAction.SESSION_RECORD, request.user, referral),
+            "can_amend": policy.allowed(WriteAction.AMENDMENT_RECORD, request.user, referral),
         },
     )
 
@@ -51,6 +54,7 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
         # The page shows the patient (header); a POST that saves shows nothing, so
         # it reads the referral row alone and a form with errors loads the patient.
         referral = _clinical_referral(request, referral_id, for_update=posted, related=() if posted else ("patient",))
+        policy.require(WriteAction.SESSION_RECORD, request.user, referral)  # 403: the same rule as the API's
         if not referral.is_open:
             messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
             return redirect("sessions:record", referral.pk)
@@ -115,9 +119,12 @@ def assessment_create(request, referral_id):
     )
 
 
-def _referral_form_view(request, referral_id, *, form_class, save, title, submit, success):
-    """A small form about one referral: validate, call one service, go back to the record."""
+def _referral_form_view(request, referral_id, *, action, form_class, save, title, submit, success):
+    """A small form about one referral: validate, call one service, go back to the
+    record. The write's policy (accounts/policy.py) is checked before the form is
+    shown: a user who may not make it gets 403, as from the API."""
     referral = _clinical_referral(request, referral_id)
+    policy.require(action, request.user, referral)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -137,6 +144,7 @@ def step_propose(request, referral_id):
     return _referral_form_view(
         request,
         referral_id,
+        action=WriteAction.STEP_CHANGE_PROPOSE,
         form_class=StepProposalForm,
         save=lambda referral, form: step_change_propose(user=request.user, referral=referral, **form.cleaned_data),
         title="Propose a step change or discharge",
@@ -149,6 +157,7 @@ def risk_event_create(request, referral_id):
     return _referral_form_view(
         request,
         referral_id,
+        action=WriteAction.RISK_RECORD,
         form_class=RiskEventForm,
         save=lambda referral, form: services.risk_event_record(
             user=request.user, referral=referral, risk=form.risk_input()
@@ -163,6 +172,7 @@ def amendment_create(request, referral_id):
     return _referral_form_view(
         request,
         referral_id,
+        action=WriteAction.AMENDMENT_RECORD,
         form_class=AmendmentForm,
         save=lambda referral, form: services.amendment_record(
             user=request.user, referral=referral, **form.cleaned_data

@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.audit import audit_record
 from accounts.models import AccessAction, Role, User
+from accounts.policy import WriteAction
 from patients.codes import EndCode, ReferralStatus
 from patients.models import Referral
 
 from .models import StepChange, StepChangeKind, StepChangeStatus
 
-DECIDING_ROLES = frozenset({Role.SUPERVISOR, Role.SERVICE_MANAGER})
 PROPOSAL_HORIZON = timedelta(days=365)  # further ahead is a typing error, not a plan
 
 
@@ -48,8 +49,10 @@ def step_decision_record(
 ) -> StepChange:
     """The step decision at assessment. Step 2 is refused for the exclusions
     (under 18, psychosis, bipolar, complex or enduring problems) unless an
-    override reason is given, which is recorded."""
+    override reason is given, which is recorded. Made with the assessment, so
+    by whoever may record a session on the case (accounts/policy.py)."""
     referral = _lock(referral)
+    policy.require(WriteAction.SESSION_RECORD, user, referral)
     errors = {}
     if step not in (1, 2, 3):
         errors["step"] = "Choose step 1, 2 or 3."
@@ -101,8 +104,11 @@ def step_change_propose(
     to_step: int | None = None,
     end_code: str = "",
 ) -> StepChange:
-    """A practitioner proposes a step up, step down or discharge; the supervisor confirms."""
+    """A practitioner proposes a step up, step down or discharge; the supervisor
+    confirms. Who may propose: accounts/policy.py (the practitioner holding the
+    case and their supervisor; PermissionDenied for anyone else)."""
     referral = _lock(referral)
+    policy.require(WriteAction.STEP_CHANGE_PROPOSE, user, referral)
     errors = {}
     if not referral.is_open:
         errors["kind"] = "This referral has ended."
@@ -144,13 +150,14 @@ def step_change_decide(
 ) -> StepChange:
     """The supervisor confirms (or declines) a proposal. A confirmed step change
     moves the referral's step (and, stepping up, its practitioner when one is
-    named); a confirmed discharge ends the referral with the national end code."""
+    named); a confirmed discharge ends the referral with the national end code.
+    Who may decide: accounts/policy.py (a supervisor of the practitioner holding
+    the case who is not that practitioner; PermissionDenied for anyone else)."""
     change = StepChange.objects.select_for_update().get(pk=change.pk)
-    if user.role not in DECIDING_ROLES:
-        raise ValidationError("Only a supervisor or service manager confirms a step change.")
+    referral = _lock(change.referral)
+    policy.require(WriteAction.STEP_CHANGE_DECIDE, user, referral)
     if change.status != StepChangeStatus.PROPOSED:
         raise ValidationError("This proposal has already been decided.")
-    referral = _lock(change.referral)
     change.status = StepChangeStatus.CONFIRMED if confirm else StepChangeStatus.DECLINED
     change.decided_by = user
     change.decided_at = timezone.now()

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, User
-from core.forms import DateInput
+from core.forms import BoundedDateField, DateInput
 from patients.codes import EndCode
 
 from .models import ClinicalSkillsSupervision, Decision, FlagReason
@@ -11,7 +11,7 @@ from .models import ClinicalSkillsSupervision, Decision, FlagReason
 class CaseReviewForm(forms.Form):
     decisions = forms.MultipleChoiceField(choices=Decision.choices, widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
-    next_review_on = forms.DateField(widget=DateInput, label="Next review")
+    next_review_on = BoundedDateField(widget=DateInput, label="Next review")
     end_code = forms.ChoiceField(
         choices=[("", "–")] + list(EndCode.choices), required=False, label="End code (discharge)"
     )
@@ -20,7 +20,7 @@ class CaseReviewForm(forms.Form):
     )
     risk_action = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
     risk_action_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    risk_action_due = forms.DateField(widget=DateInput, required=False)
+    risk_action_due = BoundedDateField(widget=DateInput, required=False)
 
     def __init__(self, *args, service_id, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,7 +42,7 @@ class FlagFilterForm(forms.Form):
 
 
 class ClinicalSkillsForm(forms.Form):
-    held_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
+    held_on = BoundedDateField(widget=DateInput, initial=timezone.localdate)
     format = forms.ChoiceField(choices=ClinicalSkillsSupervision.FORMATS)
     attendees = forms.ModelMultipleChoiceField(queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple)
     duration_minutes = forms.IntegerField(min_value=15, max_value=240, initial=60)

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.audit import audit_record
 from accounts.models import AccessAction, Role, SupervisionAssignment, User
+from accounts.policy import WriteAction
 from patients.models import Referral
 from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
 from stepped_care.services import step_change_decide, step_change_record_confirmed
@@ -56,14 +58,13 @@ def case_review_record(
     """Records a case-management review. Resolves the overdue flag always and the
     other flags when a decision addresses them; a step up or discharge decision
     confirms the PWP's proposal (or records the supervisor's own) in the stepped
-    care record and the referral."""
+    care record and the referral. Who may review: accounts/policy.py (a
+    supervisor of the practitioner holding the case, never the holder;
+    PermissionDenied for anyone else)."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    policy.require(WriteAction.CASE_REVIEW_RECORD, user, referral)
     errors: dict[str, str] = {}
     today = timezone.localdate()
-    if user.role not in (Role.SUPERVISOR, Role.SERVICE_MANAGER) or not _is_supervisor_of(
-        user, referral.assigned_practitioner_id
-    ):
-        raise ValidationError("Only the practitioner's supervisor reviews this case.")
     if not referral.is_open:
         errors["decisions"] = "This referral has ended."
     unknown = set(decisions) - set(Decision.values)
@@ -167,9 +168,9 @@ def _carry_step_decision(user, referral, decisions, notes, end_code, practitione
 
 @transaction.atomic
 def flag_request(*, user: User, referral: Referral, question: str) -> Flag:
-    """A PWP asks for a case to be brought to supervision."""
-    if referral.assigned_practitioner_id != user.pk:
-        raise ValidationError("Only the practitioner holding the case asks for it to be brought to supervision.")
+    """A PWP asks for a case to be brought to supervision: only the practitioner
+    holding the case (accounts/policy.py; PermissionDenied otherwise)."""
+    policy.require(WriteAction.FLAG_REQUEST, user, referral)
     if not question.strip():
         raise ValidationError({"question": "Write what you want to discuss."})
     try:

@@ -5,7 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from accounts.models import Role
+from accounts.policy import WriteAction
 from core.forms import apply_validation_error
 from patients.selectors import audit_list, referral_get_for_user
 from sessions.charts import measure_series
@@ -67,15 +69,22 @@ def session_detail(request, session_id):
     reviewed = set(session.reviews.values_list("referral_id", flat=True))
     agenda = [{"id": rid, "case": cases.get(rid), "reviewed": rid in reviewed} for rid in session.agenda]
     later = [c for c in cases.values() if c.pk not in set(session.agenda)]
+    # The page names every case on the agenda and every one that waits: one audit
+    # entry listing them, so each patient's access page shows this read.
+    audit_list(
+        user=request.user,
+        object_type="supervision_session",
+        rows=[item["case"] for item in agenda if item["case"] is not None] + later,
+    )
     return render(request, "supervision/session.html", {"session": session, "agenda": agenda, "later": later})
 
 
 def case_review(request, referral_id, session_id=None):
-    _supervisor(request)
+    # No role gate before the record: the write's policy answers (403), as in the API.
     session = selectors.supervision_session_for_user(user=request.user, session_id=session_id) if session_id else None
     referral = referral_get_for_user(user=request.user, referral_id=referral_id)
-    if referral.assigned_practitioner_id == request.user.pk:
-        raise Http404  # a supervisor's own caseload is reviewed by their own supervisor
+    # 403, as from the API: a supervisor's own caseload is reviewed by their own supervisor
+    policy.require(WriteAction.CASE_REVIEW_RECORD, request.user, referral)
     form = CaseReviewForm(request.POST or None, service_id=referral.service_id)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,8 +148,7 @@ def compliance(request):
 
 def request_supervision(request, referral_id):
     referral = referral_get_for_user(user=request.user, referral_id=referral_id)
-    if referral.assigned_practitioner_id != request.user.pk:
-        raise Http404
+    policy.require(WriteAction.FLAG_REQUEST, request.user, referral)  # 403, as from the API
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

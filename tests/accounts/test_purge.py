@@ -1,6 +1,7 @@
 """Records retention: the purge counts first, deletes set-based what is past its
 period (and nothing else), and audits every purge."""
 
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -116,14 +117,22 @@ def access_log_at(when):
 
 
 def test_access_log_purge_keeps_six_years(db):
+    from accounts.models import AccessLogPatient
+
     old = access_log_at(timezone.now() - relativedelta(years=6, days=2))
     young = access_log_at(timezone.now() - relativedelta(years=5, months=11))
-    assert purge.records_count(record_class="access_log") == {"accounts.AccessLog": 1}
+    # an export's manifest goes with its entry (docs/decisions/012)
+    AccessLogPatient.objects.bulk_create(
+        [AccessLogPatient(access_log=entry, patient_id=uuid.uuid4()) for entry in (old, old, young)]
+    )
+    expected = {"accounts.AccessLogPatient": 2, "accounts.AccessLog": 1}
+    assert purge.records_count(record_class="access_log") == expected
     call_command("purge_records", "--class", "access_log")
     assert not AccessLog.objects.filter(pk=old.pk).exists()
     assert AccessLog.objects.filter(pk=young.pk).exists()
+    assert list(AccessLogPatient.objects.values_list("access_log_id", flat=True)) == [young.pk]
     entry = AccessLog.objects.get(action="purge")
-    assert entry.detail["deleted"] == {"accounts.AccessLog": 1}
+    assert entry.detail["deleted"] == expected
 
 
 def test_the_database_refuses_to_delete_audit_entries_younger_than_six_years(db):

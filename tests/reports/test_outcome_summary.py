@@ -20,7 +20,7 @@ from reports.selectors import ReportScope
 from sessions import measures
 from sessions.models import MeasureScore, TherapySession
 from stepped_care.services import step_change_record_confirmed
-from tests.factories import ReferralFactory, UserFactory, gad7, log_session
+from tests.factories import ReferralFactory, SupervisionAssignmentFactory, UserFactory, gad7, log_session
 
 from .factories import items_for
 from .test_sql_agreement import sql_rows
@@ -57,7 +57,9 @@ def pwp(db):
 
 @pytest.fixture
 def supervisor(pwp):
-    return UserFactory(role=Role.SUPERVISOR, service=pwp.service)
+    supervisor = UserFactory(role=Role.SUPERVISOR, service=pwp.service)
+    SupervisionAssignmentFactory(supervisor=supervisor, supervisee=pwp)  # who may decide (accounts/policy.py)
+    return supervisor
 
 
 def referral_for(pwp, **kwargs):
