@@ -4,6 +4,7 @@ through the same service as the session form."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -100,6 +101,9 @@ class TherapySessionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "practitioner", "step", "created_at"]
+        # One contact per referral, time and type is the service's rule (with its
+        # message beside started_at, and after an Idempotency-Key replay), not DRF's.
+        validators = []
 
 
 @extend_schema_view(
@@ -186,9 +190,10 @@ class TherapySessionViewSet(ReadCreateViewSet):
                 risk=risk,
                 idempotency_key=key,
             )
-        except IntegrityError:
-            # A concurrent request with the same key committed first: the
-            # unique constraint (created_by, idempotency_key) refused this one.
+        except (IntegrityError, DjangoValidationError):
+            # A concurrent request with the same key committed first: a unique
+            # constraint refused this one, (created_by, idempotency_key) or the
+            # one contact per referral, time and type (a 400 without a key).
             if key and (replay := self._replay(key, data)):
                 return replay
             raise

@@ -22,7 +22,8 @@ class TherapySessionQuerySet(models.QuerySet):
 class TherapySession(models.Model):
     """A care contact: one appointment with its national codes and measures."""
 
-    # No index of its own: (referral, started_at) below serves every lookup by referral.
+    # No index of its own: the unique (referral, started_at, appointment_type) below
+    # serves every lookup by referral, and by referral and time.
     referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="sessions", db_index=False)
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions")
     started_at = models.DateTimeField()
@@ -58,8 +59,15 @@ class TherapySession(models.Model):
                 condition=~Q(idempotency_key=""),
                 name="session_unique_idempotency_key",
             ),
+            # One care contact per referral, start time and appointment type (issue 14
+            # item 1): a double submit, a retried API call or an import cannot record
+            # a contact twice (a duplicate would count as a second treatment appointment).
+            models.UniqueConstraint(
+                fields=["referral", "started_at", "appointment_type"],
+                name="session_unique_contact",
+                violation_error_message="This contact is already recorded: same referral, time and appointment type.",
+            ),
         ]
-        indexes = [models.Index(fields=["referral", "started_at"])]
 
     def __str__(self):
         return f"{self.get_appointment_type_display()} on {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
