@@ -12,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.fields import OffsetDateTimeField
 from iapt.api_views import ReadCreateViewSet
 from patients.models import Referral
 from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
@@ -69,6 +70,7 @@ class RiskInSerializer(serializers.Serializer):
 
 class TherapySessionSerializer(serializers.ModelSerializer):
     referral = VisibleReferralField()
+    started_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset, e.g. 2026-06-01T14:30:00+01:00.")
     appointment_type = serializers.ChoiceField(choices=list(APPOINTMENT_TYPES.items()))
     attendance = serializers.ChoiceField(choices=list(ATTENDANCE.items()))
     medium = serializers.ChoiceField(choices=list(CONSULTATION_MEDIUM.items()))
@@ -122,8 +124,8 @@ class TherapySessionViewSet(ReadCreateViewSet):
         (serializers.Serializer,),
         {
             "referral": serializers.UUIDField(required=False),
-            "started_from": serializers.DateTimeField(required=False),
-            "started_to": serializers.DateTimeField(required=False),
+            "started_from": OffsetDateTimeField(required=False),
+            "started_to": OffsetDateTimeField(required=False),
         },
     )
     filter_lookups = {

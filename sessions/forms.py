@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils import timezone
 
+from core.fields import LocalDateTimeField
 from iapt.forms import DateInput, DateTimeLocalInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
@@ -106,7 +107,7 @@ class _MeasureGroup:
 class SessionForm(forms.Form):
     """Logs one care contact with its measures, in one form, from the keyboard."""
 
-    started_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    started_at = LocalDateTimeField(label="Date and time", widget=DateTimeLocalInput)
     appointment_type = _ReferenceChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
     attendance = _ReferenceChoiceField(choices=list(ATTENDANCE.items()), initial="5")
     medium = _ReferenceChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
