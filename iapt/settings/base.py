@@ -280,7 +280,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["iapt.api.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "iapt.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["iapt.api.QueryFilterBackend", "rest_framework.filters.OrderingFilter"],
+    "DEFAULT_FILTER_BACKENDS": ["iapt.api.QueryFilterBackend", "iapt.api.UniqueOrderingFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "iapt.api.exception_handler",
     "PAGE_SIZE": 25,
