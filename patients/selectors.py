@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.db.models import TextField, Value
 from django.http import Http404
 
 from accounts.audit import audit_record, audit_view
 from accounts.models import AccessAction, Role, User
 
 from . import nhs_number
-from .models import Patient, Referral
+from .models import NameKey, Patient, Referral
+from .names import normalise_name
 
 
 def patient_get_for_user(*, user: User, patient_id) -> Patient:
@@ -82,7 +84,8 @@ SEARCH_LIMIT = 50
 
 def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
     """Patients the user may see whose NHS number is the query (spaces allowed)
-    or whose family name is it (any case). The search is audited with what it
+    or whose family name is it (any case, with or without accents, any
+    apostrophe: patients/names.py). The search is audited with what it
     found, never with what was typed: the term is itself an identifier."""
     number = nhs_number.normalise(query)
     qs = Patient.objects.visible_to(user)
@@ -90,8 +93,11 @@ def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
         by = "nhs_number"
         qs = qs.filter(nhs_number=number)
     else:
+        # The same key on both sides (indexed): any case, accents or not, any apostrophe.
         by = "name"
-        qs = qs.filter(family_name__iexact=query.strip())
+        qs = qs.annotate(name_key=NameKey("family_name")).filter(
+            name_key=NameKey(Value(normalise_name(query), output_field=TextField()))
+        )
     patients = list(qs.order_by("family_name", "given_name", "pk")[:SEARCH_LIMIT])
     audit_record(
         user=user,

@@ -14,6 +14,7 @@ from accounts.models import AccessAction, Role, Team, User
 from . import nhs_number as nhs
 from .codes import ReferralStatus
 from .models import Patient, Referral
+from .names import normalise_name
 
 MINIMUM_AGE = 18  # DOMAIN.md "Stepped care": people under 18 are not for this service
 REGISTRATION_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER})
@@ -82,8 +83,8 @@ def patient_register(
     patient = Patient(
         service_id=user.service_id,
         nhs_number=number,
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
+        given_name=normalise_name(given_name),
+        family_name=normalise_name(family_name),
         date_of_birth=date_of_birth,
         sex=sex,
         **details,
@@ -228,7 +229,7 @@ def patient_update(*, user: User, patient: Patient, version: int, **changes) -> 
     _unknown_fields(changes, PATIENT_EDITABLE)
     for name in ("given_name", "family_name"):
         if name in changes:
-            changes[name] = (changes[name] or "").strip()
+            changes[name] = normalise_name(changes[name] or "")
     candidate = Patient(**{f.attname: getattr(patient, f.attname) for f in Patient._meta.concrete_fields})
     for name, value in changes.items():
         setattr(candidate, name, value)
