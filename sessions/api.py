@@ -50,12 +50,41 @@ class MeasureInSerializer(serializers.Serializer):
         max_length=50,
         help_text="Item answers in order; null for an unanswered item (the measure is then incomplete).",
     )
+    not_in_work = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="WSAS only: item 1 (work) is 'not applicable: not in work'; send it as null. "
+        "The total is then of items 2-5, out of 32.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("not_in_work"):
+            if attrs["instrument"] != "WSAS":
+                raise serializers.ValidationError({"not_in_work": "Only WSAS item 1 may be 'not in work'."})
+            if not attrs["items"] or attrs["items"][0] is not None:
+                raise serializers.ValidationError({"items": "With not_in_work, send WSAS item 1 as null."})
+            attrs["items"] = [measures.NOT_IN_WORK, *attrs["items"][1:]]
+        return attrs
 
 
 class MeasureOutSerializer(serializers.ModelSerializer):
+    out_of = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The most the total can be (WSAS: 40, or 32 when not in work)."
+    )
+
     class Meta:
         model = MeasureScore
-        fields = ["instrument", "items", "total", "band", "caseness", "complete", "reference_version"]
+        fields = [
+            "instrument",
+            "items",
+            "total",
+            "out_of",
+            "not_in_work",
+            "band",
+            "caseness",
+            "complete",
+            "reference_version",
+        ]
         read_only_fields = fields
 
 

@@ -99,6 +99,9 @@ class MeasureScore(models.Model):
     band = models.CharField(max_length=40, blank=True)
     caseness = models.BooleanField(null=True)
     complete = models.BooleanField()
+    # WSAS item 1 "not applicable: not in work": the item is stored null and the
+    # total is of items 2-5, out of 32 (sessions/measures.py, DOMAIN.md "Measures").
+    not_in_work = models.BooleanField(default=False, db_default=False)  # raw loaders (bench) need not know it
     reference_version = models.CharField(max_length=20)
 
     class Meta:
@@ -108,11 +111,27 @@ class MeasureScore(models.Model):
             models.CheckConstraint(
                 condition=Q(complete=False, total__isnull=True) | Q(complete=True), name="measure_incomplete_no_total"
             ),
+            models.CheckConstraint(
+                condition=Q(not_in_work=False) | Q(instrument="WSAS", items__0__isnull=True),
+                name="measure_not_in_work_is_wsas_item_1",
+            ),
         ]
         indexes = [models.Index(fields=["referral", "instrument", "taken_at"])]
 
     def __str__(self):
-        return f"{self.instrument} {self.total if self.total is not None else 'incomplete'}"
+        if self.total is None:
+            return f"{self.instrument} incomplete"
+        return f"{self.instrument} {self.total}" + (" of 32 (not in work)" if self.not_in_work else "")
+
+    @property
+    def out_of(self):
+        """The most the total can be: 32 for a WSAS not in work, else the instrument's maximum."""
+        from .measures import INSTRUMENTS, WSAS_NOT_IN_WORK_OUT_OF
+
+        if self.not_in_work:
+            return WSAS_NOT_IN_WORK_OUT_OF
+        instrument = INSTRUMENTS.get(self.instrument)
+        return None if instrument is None or instrument.scoring == "items" else instrument.max_total
 
 
 class RiskAssessment(models.Model):

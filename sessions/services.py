@@ -189,11 +189,12 @@ def therapy_session_record(
             referral=referral,
             taken_at=started_at,
             instrument=code,
-            items=items,
+            items=measures.stored_items(items),
             total=result.total,
             band=result.band or "",
             caseness=result.caseness,
             complete=result.complete,
+            not_in_work=result.not_in_work,
             reference_version=measures.REFERENCE_VERSION,
         )
         for code, (items, result) in scores.items()
