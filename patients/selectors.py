@@ -135,3 +135,40 @@ def clinical_record_get_for_user(*, user: User, model, pk):
         raise Http404("Not found") from exc
     audit_view(user=user, obj=obj, patient_id=obj.patient_id)
     return obj
+
+
+# Practitioners, for whoever allocates referrals (issue 14 item 10).
+
+ALLOCATING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.SUPERVISOR})
+PRACTITIONER_ROLES = (Role.PWP, Role.HIT, Role.SUPERVISOR)
+# The step a practitioner works at (DOMAIN.md "Stepped care"): PWPs and their
+# supervisors at step 2, high-intensity therapists at step 3.
+STEP_BY_ROLE = {Role.PWP: 2, Role.SUPERVISOR: 2, Role.HIT: 3}
+
+
+def practitioners_for_allocation(*, user: User):
+    """The active practitioners of the user's service, each with `caseload_count`
+    (open referrals on it), for those who allocate referrals (referral
+    administrators, service managers, supervisors; services.referral_allocate
+    allows the same). 404 for anyone else. One query for any number of rows
+    (the caseload is a correlated count on the (practitioner, status) index).
+    No patient data: nothing to audit."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    if getattr(user, "role", None) not in ALLOCATING_ROLES or user.service_id is None:
+        raise Http404("No such list")
+    open_cases = (
+        Referral.objects.open()
+        .filter(assigned_practitioner=OuterRef("pk"))
+        .order_by()
+        .values("assigned_practitioner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        User.objects.filter(service_id=user.service_id, role__in=PRACTITIONER_ROLES, is_active=True)
+        .select_related("team")
+        .annotate(caseload_count=Coalesce(Subquery(open_cases, output_field=IntegerField()), 0))
+        .order_by("last_name", "first_name", "pk")
+    )
