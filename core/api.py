@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
-from rest_framework.filters import BaseFilterBackend
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -177,6 +177,19 @@ def _field_schema(field) -> dict:
     if isinstance(field, serializers.UUIDField):
         return {"type": "string", "format": "uuid"}
     return {"type": "string"}
+
+
+class UniqueOrderingFilter(OrderingFilter):
+    """The project's one ordering filter (settings DEFAULT_FILTER_BACKENDS):
+    whatever ordering the client asks for (`?ordering=-status`) or the view
+    gives, the primary key ends it, so rows that tie keep one order from page
+    to page and none is skipped or shown twice (issue 14 item 8)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(term.lstrip("-") in ("pk", "id") for term in ordering):
+            ordering.append("pk")
+        return ordering
 
 
 # Versioned updates ---------------------------------------------------------

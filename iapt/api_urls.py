@@ -12,7 +12,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from patients.api import PatientViewSet, ReferralViewSet
+from patients.api import PatientViewSet, PractitionerViewSet, ReferralViewSet
 from reports.api import ExportJobViewSet, ServiceReportView
 from sessions.api import RiskEventViewSet, TherapySessionViewSet
 from stepped_care.api import StepChangeViewSet
@@ -27,6 +27,7 @@ router.register("step-changes", StepChangeViewSet, basename="step-change")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("reviews", CaseReviewViewSet, basename="review")
 router.register("exports", ExportJobViewSet, basename="export")
+router.register("practitioners", PractitionerViewSet, basename="practitioner")
 
 v1 = [*router.urls, path("reports/service/", ServiceReportView.as_view(), name="service-report")]
 for pattern in v1:

@@ -299,3 +299,46 @@ class ReferralViewSet(
         serializer.is_valid(raise_exception=True)
         referral = services.referral_allocate(user=request.user, referral=referral, **serializer.validated_data)
         return _versioned_response(ReferralSerializer, referral)
+
+
+# Practitioners (issue 14 item 10): who a referral can be allocated to.
+
+
+class PractitionerSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    step = serializers.SerializerMethodField()
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    caseload = serializers.IntegerField(
+        source="caseload_count", read_only=True, help_text="Open referrals on the practitioner's caseload."
+    )
+    capacity = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "role", "band", "is_trainee", "step", "team", "team_name", "caseload", "capacity"]
+        read_only_fields = fields
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.username
+
+    def get_step(self, user) -> int | None:
+        return selectors.STEP_BY_ROLE.get(user.role)
+
+    def get_capacity(self, user) -> int:
+        """The caseload the practitioner can hold today (accounts/capacity.py: trainees less)."""
+        return user.capacity()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The service's practitioners with their step, team, caseload and capacity "
+        "(referral administrators, service managers and supervisors: those who allocate)"
+    ),
+)
+class PractitionerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = PractitionerSerializer
+    ordering_fields = ["last_name", "caseload_count"]
+    ordering = ["last_name", "first_name", "id"]
+
+    def get_queryset(self):
+        return selectors.practitioners_for_allocation(user=self.request.user)

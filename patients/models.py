@@ -14,6 +14,15 @@ from .codes import EndCode, Ethnicity, ProblemDescriptor, ReferralSource, Referr
 from .querysets import PatientQuerySet, ReferralQuerySet
 
 
+class NameKey(models.Func):
+    """The case- and accent-insensitive search key of a name: the SQL function
+    patient_name_key (lower(unaccent(name)), declared IMMUTABLE so it can be
+    indexed; patients/migrations/0003_patient_name_search.py)."""
+
+    function = "patient_name_key"
+    output_field = models.TextField()
+
+
 def validate_nhs_number(value: str) -> None:
     if not nhs_number.is_valid(value):
         raise ValidationError(
@@ -53,6 +62,8 @@ class Patient(models.Model):
             models.UniqueConstraint(fields=["service", "nhs_number"], name="patient_unique_nhs_number_per_service"),
             models.CheckConstraint(condition=Q(nhs_number__regex=r"^[0-9]{10}$"), name="patient_nhs_number_digits"),
         ]
+        # Find a patient by family name, whatever the case, accents or apostrophe typed.
+        indexes = [models.Index(NameKey("family_name"), name="patient_family_name_key_idx")]
 
     def __str__(self):
         return f"{self.given_name} {self.family_name}"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, TextField, Value
 from django.http import Http404
 
 from accounts.audit import audit_record, audit_view
 from accounts.models import AccessAction, AccessLog, AccessLogPatient, Role, User
 
 from . import nhs_number
-from .models import Patient, Referral
+from .models import NameKey, Patient, Referral
+from .names import normalise_name
 
 
 def patient_get_for_user(*, user: User, patient_id) -> Patient:
@@ -83,7 +84,8 @@ SEARCH_LIMIT = 50
 
 def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
     """Patients the user may see whose NHS number is the query (spaces allowed)
-    or whose family name is it (any case). The search is audited with what it
+    or whose family name is it (any case, with or without accents, any
+    apostrophe: patients/names.py). The search is audited with what it
     found, never with what was typed: the term is itself an identifier."""
     number = nhs_number.normalise(query)
     qs = Patient.objects.visible_to(user)
@@ -91,8 +93,11 @@ def patient_search_for_user(*, user: User, query: str) -> list[Patient]:
         by = "nhs_number"
         qs = qs.filter(nhs_number=number)
     else:
+        # The same key on both sides (indexed): any case, accents or not, any apostrophe.
         by = "name"
-        qs = qs.filter(family_name__iexact=query.strip())
+        qs = qs.annotate(name_key=NameKey("family_name")).filter(
+            name_key=NameKey(Value(normalise_name(query), output_field=TextField()))
+        )
     patients = list(qs.order_by("family_name", "given_name", "pk")[:SEARCH_LIMIT])
     audit_record(
         user=user,
@@ -158,3 +163,40 @@ def record_access_for_manager(*, user: User, patient_id):
         pk__in=AccessLogPatient.objects.filter(patient_id=patient_id).values("access_log_id")
     )
     return named.union(exported).order_by("-at", "-id")
+
+
+# Practitioners, for whoever allocates referrals (issue 14 item 10).
+
+ALLOCATING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.SUPERVISOR})
+PRACTITIONER_ROLES = (Role.PWP, Role.HIT, Role.SUPERVISOR)
+# The step a practitioner works at (DOMAIN.md "Stepped care"): PWPs and their
+# supervisors at step 2, high-intensity therapists at step 3.
+STEP_BY_ROLE = {Role.PWP: 2, Role.SUPERVISOR: 2, Role.HIT: 3}
+
+
+def practitioners_for_allocation(*, user: User):
+    """The active practitioners of the user's service, each with `caseload_count`
+    (open referrals on it), for those who allocate referrals (referral
+    administrators, service managers, supervisors; services.referral_allocate
+    allows the same). 404 for anyone else. One query for any number of rows
+    (the caseload is a correlated count on the (practitioner, status) index).
+    No patient data: nothing to audit."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    if getattr(user, "role", None) not in ALLOCATING_ROLES or user.service_id is None:
+        raise Http404("No such list")
+    open_cases = (
+        Referral.objects.open()
+        .filter(assigned_practitioner=OuterRef("pk"))
+        .order_by()
+        .values("assigned_practitioner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        User.objects.filter(service_id=user.service_id, role__in=PRACTITIONER_ROLES, is_active=True)
+        .select_related("team")
+        .annotate(caseload_count=Coalesce(Subquery(open_cases, output_field=IntegerField()), 0))
+        .order_by("last_name", "first_name", "pk")
+    )

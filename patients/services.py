@@ -16,10 +16,14 @@ from accounts.policy import WriteAction
 from . import nhs_number as nhs
 from .codes import ReferralStatus
 from .models import Patient, Referral
+from .names import normalise_name
 
 MINIMUM_AGE = 18  # DOMAIN.md "Stepped care": people under 18 are not for this service
 REGISTRATION_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER})
 MAX_AGE_YEARS = 120  # a date of birth further back is a typing error (1900 for 2000)
+# A referral received further back than this is a typing error (0019 for 2019): it
+# would be past the clinical record's own retention (accounts/retention.py, 20 years).
+MAX_REFERRAL_AGE_YEARS = 20
 
 
 def age_at_referral_error(*, date_of_birth: date, received_on: date) -> str | None:
@@ -38,6 +42,31 @@ def age_at_referral_error(*, date_of_birth: date, received_on: date) -> str | No
     return None
 
 
+def date_of_birth_error(date_of_birth: date | None, *, today: date) -> str | None:
+    """The date rule of a date of birth, the same at registration and at every
+    edit (web and API): not in the future, not over MAX_AGE_YEARS ago."""
+    if date_of_birth is None:
+        return "Give the date of birth."
+    if date_of_birth > today:
+        return "The date of birth cannot be in the future."
+    if today.year - date_of_birth.year > MAX_AGE_YEARS:
+        return f"Check the date of birth: the patient would be over {MAX_AGE_YEARS}."
+    return None
+
+
+def received_on_error(received_on: date | None, *, date_of_birth: date, today: date) -> str | None:
+    """The date rule of a referral's received date, the same at registration and
+    at every edit (web and API): not in the future, not over
+    MAX_REFERRAL_AGE_YEARS ago, and the patient an adult on it (DOMAIN.md)."""
+    if received_on is None:
+        return "Give the date the referral was received."
+    if received_on > today:
+        return "The referral date cannot be in the future."
+    if today.year - received_on.year > MAX_REFERRAL_AGE_YEARS:
+        return f"Check the referral date: it would be over {MAX_REFERRAL_AGE_YEARS} years ago."
+    return age_at_referral_error(date_of_birth=date_of_birth, received_on=received_on)
+
+
 def _check_can_register(user: User) -> None:
     if user.role not in REGISTRATION_ROLES or user.service_id is None:
         raise ValidationError("Only referral administrators and service managers of a service register referrals.")
@@ -51,15 +80,13 @@ def patient_register(
     number = nhs.normalise(nhs_number)
     if not nhs.is_valid(number):
         raise ValidationError({"nhs_number": "This is not a valid NHS number."})
-    if date_of_birth > timezone.localdate():
-        raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
-    if timezone.localdate().year - date_of_birth.year > MAX_AGE_YEARS:
-        raise ValidationError({"date_of_birth": f"Check the date of birth: the patient would be over {MAX_AGE_YEARS}."})
+    if message := date_of_birth_error(date_of_birth, today=timezone.localdate()):
+        raise ValidationError({"date_of_birth": message})
     patient = Patient(
         service_id=user.service_id,
         nhs_number=number,
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
+        given_name=normalise_name(given_name),
+        family_name=normalise_name(family_name),
         date_of_birth=date_of_birth,
         sex=sex,
         **details,
@@ -89,10 +116,8 @@ def referral_register(
 ) -> Referral:
     _check_can_register(user)
     errors = {}
-    if received_on > timezone.localdate():
-        errors["received_on"] = "The referral date cannot be in the future."
-    elif age_error := age_at_referral_error(date_of_birth=patient.date_of_birth, received_on=received_on):
-        errors["received_on"] = age_error
+    if message := received_on_error(received_on, date_of_birth=patient.date_of_birth, today=timezone.localdate()):
+        errors["received_on"] = message
     if team is not None and team.service_id != user.service_id:
         errors["team"] = "Choose a team of your own service."
     if patient.service_id != user.service_id:
@@ -206,13 +231,22 @@ def patient_update(*, user: User, patient: Patient, version: int, **changes) -> 
     _unknown_fields(changes, PATIENT_EDITABLE)
     for name in ("given_name", "family_name"):
         if name in changes:
-            changes[name] = (changes[name] or "").strip()
+            changes[name] = normalise_name(changes[name] or "")
     candidate = Patient(**{f.attname: getattr(patient, f.attname) for f in Patient._meta.concrete_fields})
     for name, value in changes.items():
         setattr(candidate, name, value)
     errors = {}
-    if candidate.date_of_birth and candidate.date_of_birth > timezone.localdate():
-        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    today = timezone.localdate()
+    if "date_of_birth" in changes:
+        # Registration's rules (issue 14 item 3): the date itself, and an adult on
+        # every referral already recorded.
+        message = date_of_birth_error(candidate.date_of_birth, today=today)
+        if message is None:
+            for received_on in patient.referrals.values_list("received_on", flat=True):
+                if message := age_at_referral_error(date_of_birth=candidate.date_of_birth, received_on=received_on):
+                    break
+        if message:
+            errors["date_of_birth"] = [message]
     try:
         candidate.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -260,14 +294,12 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
     if "received_on" in changes:
         received_on = changes["received_on"]
         first_contact = referral.sessions.order_by("started_at").values_list("started_at", flat=True).first()
-        if received_on is None:
-            errors["received_on"] = "Give the date the referral was received."
-        elif received_on > timezone.localdate():
-            errors["received_on"] = "The referral date cannot be in the future."
+        if message := received_on_error(
+            received_on, date_of_birth=referral.patient.date_of_birth, today=timezone.localdate()
+        ):
+            errors["received_on"] = message
         elif first_contact and received_on > timezone.localtime(first_contact).date():
             errors["received_on"] = "The referral date cannot be after its first recorded contact."
-        elif age_error := age_at_referral_error(date_of_birth=referral.patient.date_of_birth, received_on=received_on):
-            errors["received_on"] = age_error
     team = changes.get("team")
     if team is not None and team.service_id != referral.service_id:
         errors["team"] = "Choose a team of this referral's service."

@@ -5,10 +5,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.models import Role
 from core.concurrency import VersionConflict
 from core.forms import apply_validation_error
+from core.once import submit_once
 
 from . import selectors, services
 from .forms import PatientEditForm, PatientSearchForm, ReferralEditForm, ReferralFilterForm, RegistrationForm
@@ -51,16 +53,17 @@ def register(request):
     if request.user.role not in services.REGISTRATION_ROLES:
         raise PermissionDenied
     form = RegistrationForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
+    if request.method == "POST":
+
+        def save():
             referral = services.patient_and_referral_register(
                 user=request.user, patient_data=form.patient_data(), referral_data=form.referral_data()
             )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Patient and referral registered.")
-            return redirect("patients:detail", referral.patient_id)
+            return reverse("patients:detail", args=[referral.patient_id])
+
+        done = submit_once(request, form, save=save, success="Patient and referral registered.")
+        if done is not None:
+            return done
     return render(request, "patients/register.html", {"form": form})
 
 

@@ -147,6 +147,9 @@ def _csv_text(value) -> str:
     return safe_cell(str(value))
 
 
+BOM = "\ufeff"
+
+
 def csv_chunks(
     records: Iterable[dict],
     *,
@@ -155,9 +158,16 @@ def csv_chunks(
     on_rows: Callable[[int], None] | None = None,
     flush_bytes: int = CSV_FLUSH_BYTES,
 ) -> Iterator[str]:
-    """The CSV text in chunks of about flush_bytes: the header, then a row per
-    referral. on_rows(n) is told how many rows have been written so far."""
+    """The CSV text in chunks of about flush_bytes: the UTF-8 byte-order mark,
+    the header, then a row per referral. on_rows(n) is told how many rows have
+    been written so far.
+
+    The mark is what tells Excel (what service managers open) that the file is
+    UTF-8; without it `Brontë` shows as `BrontÃ«` (issue 14 item 5). Every CSV
+    for people comes from here: the page's download, the job's file and
+    `export_audit`. Python reads it with encoding="utf-8-sig"."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers(identifiable=identifiable))
     count = 0

@@ -4,6 +4,7 @@ through the same service as the session form."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -11,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.fields import OffsetDateTimeField
 from patients.api import VisibleReferralField
 from patients.api_views import ReadCreateViewSet
 from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
@@ -39,12 +41,41 @@ class MeasureInSerializer(serializers.Serializer):
         max_length=50,
         help_text="Item answers in order; null for an unanswered item (the measure is then incomplete).",
     )
+    not_in_work = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="WSAS only: item 1 (work) is 'not applicable: not in work'; send it as null. "
+        "The total is then of items 2-5, out of 32.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("not_in_work"):
+            if attrs["instrument"] != "WSAS":
+                raise serializers.ValidationError({"not_in_work": "Only WSAS item 1 may be 'not in work'."})
+            if not attrs["items"] or attrs["items"][0] is not None:
+                raise serializers.ValidationError({"items": "With not_in_work, send WSAS item 1 as null."})
+            attrs["items"] = [measures.NOT_IN_WORK, *attrs["items"][1:]]
+        return attrs
 
 
 class MeasureOutSerializer(serializers.ModelSerializer):
+    out_of = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The most the total can be (WSAS: 40, or 32 when not in work)."
+    )
+
     class Meta:
         model = MeasureScore
-        fields = ["instrument", "items", "total", "band", "caseness", "complete", "reference_version"]
+        fields = [
+            "instrument",
+            "items",
+            "total",
+            "out_of",
+            "not_in_work",
+            "band",
+            "caseness",
+            "complete",
+            "reference_version",
+        ]
         read_only_fields = fields
 
 
@@ -59,6 +90,7 @@ class RiskInSerializer(serializers.Serializer):
 
 class TherapySessionSerializer(serializers.ModelSerializer):
     referral = VisibleReferralField()
+    started_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset, e.g. 2026-06-01T14:30:00+01:00.")
     appointment_type = serializers.ChoiceField(choices=list(APPOINTMENT_TYPES.items()))
     attendance = serializers.ChoiceField(choices=list(ATTENDANCE.items()))
     medium = serializers.ChoiceField(choices=list(CONSULTATION_MEDIUM.items()))
@@ -91,6 +123,9 @@ class TherapySessionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "practitioner", "step", "created_at"]
+        # One contact per referral, time and type is the service's rule (with its
+        # message beside started_at, and after an Idempotency-Key replay), not DRF's.
+        validators = []
 
 
 @extend_schema_view(
@@ -109,8 +144,8 @@ class TherapySessionViewSet(ReadCreateViewSet):
         (serializers.Serializer,),
         {
             "referral": serializers.UUIDField(required=False),
-            "started_from": serializers.DateTimeField(required=False),
-            "started_to": serializers.DateTimeField(required=False),
+            "started_from": OffsetDateTimeField(required=False),
+            "started_to": OffsetDateTimeField(required=False),
         },
     )
     filter_lookups = {
@@ -177,9 +212,10 @@ class TherapySessionViewSet(ReadCreateViewSet):
                 risk=risk,
                 idempotency_key=key,
             )
-        except IntegrityError:
-            # A concurrent request with the same key committed first: the
-            # unique constraint (created_by, idempotency_key) refused this one.
+        except (IntegrityError, DjangoValidationError):
+            # A concurrent request with the same key committed first: a unique
+            # constraint refused this one, (created_by, idempotency_key) or the
+            # one contact per referral, time and type (a 400 without a key).
             if key and (replay := self._replay(key, data)):
                 return replay
             raise

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django import forms
 from django.utils import timezone
 
-from core.forms import BoundedDateField, BoundedDateTimeField, DateInput, DateTimeLocalInput, bootstrap_widgets
+from core.fields import LocalDateTimeField
+from core.forms import BoundedDateField, DateInput, DateTimeLocalInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
@@ -72,20 +73,33 @@ def _item_fields(code: str) -> tuple[tuple[str, forms.Field], ...]:
     takes copies, as Django does with declared fields."""
     instrument = measures.INSTRUMENTS[code]
     choices = [("", "–")]
+
+    def extra(number):
+        # WSAS item 1 (work): "not applicable: not in work" (DOMAIN.md "Measures").
+        if code == "WSAS" and number == 1:
+            return [(measures.NOT_IN_WORK, "Not applicable: not in work")]
+        return []
+
     return tuple(
         (
             f"{code}_{number}",
             _ItemField(
                 label=item_label(code, number),
                 choices=choices
-                + [(v, answer_label(code, v)) for v in range(instrument.item_min, instrument.item_max + 1)],
-                coerce=int,
+                + [(v, answer_label(code, v)) for v in range(instrument.item_min, instrument.item_max + 1)]
+                + extra(number),
+                coerce=_item_value,
                 empty_value=None,
                 required=False,
             ),
         )
         for number in range(1, instrument.item_count + 1)
     )
+
+
+def _item_value(value: str):
+    """An item's answer: its number, or measures.NOT_IN_WORK (offered on WSAS item 1 only)."""
+    return measures.NOT_IN_WORK if value == measures.NOT_IN_WORK else int(value)
 
 
 @dataclass
@@ -106,7 +120,7 @@ class _MeasureGroup:
 class SessionForm(forms.Form):
     """Logs one care contact with its measures, in one form, from the keyboard."""
 
-    started_at = BoundedDateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    started_at = LocalDateTimeField(label="Date and time", widget=DateTimeLocalInput)
     appointment_type = _ReferenceChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
     attendance = _ReferenceChoiceField(choices=list(ATTENDANCE.items()), initial="5")
     medium = _ReferenceChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 REFERENCE_VERSION = "2026.1"
 
+# WSAS item 1 (ability to work) answered "not applicable: not in work" (retired,
+# not working): DOMAIN.md "Measures". Given in place of the item's number.
+NOT_IN_WORK = "not_in_work"
+WSAS_NOT_IN_WORK_OUT_OF = 32  # the other four items, 0-8 each
+
 
 @dataclass(frozen=True)
 class Instrument:
@@ -130,6 +135,8 @@ class ScoreResult:
     caseness: bool | None
     complete: bool
     item9_risk: bool = False
+    not_in_work: bool = False  # WSAS only: item 1 not applicable, total of items 2-5
+    out_of: float | None = None  # the most the total can be (40 for WSAS, 32 not in work)
 
 
 def instrument(code: str) -> Instrument:
@@ -179,27 +186,46 @@ def anxiety_measure_used(problem_descriptor: str, adsm_scores: int) -> str:
     return adsm if adsm != "GAD7" and adsm_scores >= PAIRED_SCORES else "GAD7"
 
 
-def score(code: str, items: Sequence[int | None]) -> ScoreResult:
+def score(code: str, items: Sequence[int | str | None]) -> ScoreResult:
     """Scores a measure from its items. Raises ValueError naming the item for a
-    wrong item count or an answer out of range."""
+    wrong item count or an answer out of range.
+
+    WSAS item 1 may be NOT_IN_WORK (DOMAIN.md "Measures": "not applicable: not
+    in work"): the total is then the sum of items 2-5, out of 32, marked
+    `not_in_work`, with no severity band (the bands are defined on the total out
+    of 40, and no public source prorates or rebands the four-item total). Any
+    other item given as NOT_IN_WORK is refused."""
     i = instrument(code)
     if len(items) != i.item_count:
         raise ValueError(f"{i.name} has {i.item_count} items; {len(items)} were given.")
-    for number, value in enumerate(items, start=1):
+    not_in_work = code == "WSAS" and items[0] == NOT_IN_WORK
+    scored = list(items[1:]) if not_in_work else list(items)
+    first = 2 if not_in_work else 1
+    for number, value in enumerate(scored, start=first):
         if value is None:
             continue
+        if value == NOT_IN_WORK:
+            raise ValueError(f"{i.name} item {number}: only WSAS item 1 (work) may be 'not applicable: not in work'.")
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{i.name} item {number} must be a whole number.")
         if not i.item_min <= value <= i.item_max:
             raise ValueError(f"{i.name} item {number} must be between {i.item_min} and {i.item_max}.")
-    complete = all(value is not None for value in items)
+    complete = all(value is not None for value in scored)
     item9 = code == "PHQ9" and items[8] is not None and items[8] > 0
+    out_of = WSAS_NOT_IN_WORK_OUT_OF if not_in_work else (None if i.scoring == "items" else i.max_total)
     if i.scoring == "items":
         caseness = any(v >= i.cutoff for v in items) if complete else None
         return ScoreResult(code, None, None, caseness, complete, item9)
     if not complete:
-        return ScoreResult(code, None, None, None, False, item9)
-    total: float = sum(items)
+        return ScoreResult(code, None, None, None, False, item9, not_in_work, out_of)
+    total: float = sum(scored)
     if i.scoring == "mean":
         total = round(total / i.item_count, 2)
-    return ScoreResult(code, total, severity_band(code, total), is_caseness(code, total), True, item9)
+    band = None if not_in_work else severity_band(code, total)
+    return ScoreResult(code, total, band, is_caseness(code, total), True, item9, not_in_work, out_of)
+
+
+def stored_items(items: Sequence[int | str | None]) -> list[int | None]:
+    """The item answers as stored (one small integer or null each): a
+    NOT_IN_WORK answer is stored as null beside the measure's not_in_work mark."""
+    return [None if value == NOT_IN_WORK else value for value in items]

@@ -22,7 +22,8 @@ class TherapySessionQuerySet(models.QuerySet):
 class TherapySession(models.Model):
     """A care contact: one appointment with its national codes and measures."""
 
-    # No index of its own: (referral, started_at) below serves every lookup by referral.
+    # No index of its own: the unique (referral, started_at, appointment_type) below
+    # serves every lookup by referral, and by referral and time.
     referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="sessions", db_index=False)
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions")
     started_at = models.DateTimeField()
@@ -58,8 +59,15 @@ class TherapySession(models.Model):
                 condition=~Q(idempotency_key=""),
                 name="session_unique_idempotency_key",
             ),
+            # One care contact per referral, start time and appointment type (issue 14
+            # item 1): a double submit, a retried API call or an import cannot record
+            # a contact twice (a duplicate would count as a second treatment appointment).
+            models.UniqueConstraint(
+                fields=["referral", "started_at", "appointment_type"],
+                name="session_unique_contact",
+                violation_error_message="This contact is already recorded: same referral, time and appointment type.",
+            ),
         ]
-        indexes = [models.Index(fields=["referral", "started_at"])]
 
     def __str__(self):
         return f"{self.get_appointment_type_display()} on {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
@@ -91,6 +99,9 @@ class MeasureScore(models.Model):
     band = models.CharField(max_length=40, blank=True)
     caseness = models.BooleanField(null=True)
     complete = models.BooleanField()
+    # WSAS item 1 "not applicable: not in work": the item is stored null and the
+    # total is of items 2-5, out of 32 (sessions/measures.py, DOMAIN.md "Measures").
+    not_in_work = models.BooleanField(default=False, db_default=False)  # raw loaders (bench) need not know it
     reference_version = models.CharField(max_length=20)
 
     class Meta:
@@ -100,11 +111,27 @@ class MeasureScore(models.Model):
             models.CheckConstraint(
                 condition=Q(complete=False, total__isnull=True) | Q(complete=True), name="measure_incomplete_no_total"
             ),
+            models.CheckConstraint(
+                condition=Q(not_in_work=False) | Q(instrument="WSAS", items__0__isnull=True),
+                name="measure_not_in_work_is_wsas_item_1",
+            ),
         ]
         indexes = [models.Index(fields=["referral", "instrument", "taken_at"])]
 
     def __str__(self):
-        return f"{self.instrument} {self.total if self.total is not None else 'incomplete'}"
+        if self.total is None:
+            return f"{self.instrument} incomplete"
+        return f"{self.instrument} {self.total}" + (" of 32 (not in work)" if self.not_in_work else "")
+
+    @property
+    def out_of(self):
+        """The most the total can be: 32 for a WSAS not in work, else the instrument's maximum."""
+        from .measures import INSTRUMENTS, WSAS_NOT_IN_WORK_OUT_OF
+
+        if self.not_in_work:
+            return WSAS_NOT_IN_WORK_OUT_OF
+        instrument = INSTRUMENTS.get(self.instrument)
+        return None if instrument is None or instrument.scoring == "items" else instrument.max_total
 
 
 class RiskAssessment(models.Model):

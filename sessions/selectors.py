@@ -23,7 +23,11 @@ def record_for_user(*, user: User, referral: Referral) -> dict:
     measures = ArraySubquery(
         MeasureScore.objects.filter(session=OuterRef("pk"))
         .order_by("id")
-        .values(json=JSONObject(instrument="instrument", complete="complete", total="total", band="band"))
+        .values(
+            json=JSONObject(
+                instrument="instrument", complete="complete", total="total", band="band", not_in_work="not_in_work"
+            )
+        )
     )
     sessions = list(
         TherapySession.objects.filter(referral=referral)

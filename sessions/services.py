@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import policy
@@ -162,32 +162,40 @@ def therapy_session_record(
         )
     if risk is not None:
         _validate_risk(risk)
-    session = TherapySession.objects.create(
-        referral=referral,
-        practitioner=user,
-        started_at=started_at,
-        appointment_type=appointment_type,
-        attendance=attendance,
-        medium=medium,
-        duration_minutes=duration_minutes,
-        interventions=list(interventions),
-        notes=notes,
-        step=referral.current_step,
-        risk_recorded=bool(risk_recorded or item9),
-        created_by=user,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        session = TherapySession.objects.create(
+            referral=referral,
+            practitioner=user,
+            started_at=started_at,
+            appointment_type=appointment_type,
+            attendance=attendance,
+            medium=medium,
+            duration_minutes=duration_minutes,
+            interventions=list(interventions),
+            notes=notes,
+            step=referral.current_step,
+            risk_recorded=bool(risk_recorded or item9),
+            created_by=user,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError as exc:
+        # Raised inside this function's atomic block, which rolls it back (a
+        # savepoint when nested): the caller's transaction stays usable.
+        if _constraint(exc) == "session_unique_contact":
+            raise ValidationError({"started_at": duplicate_contact_message(started_at, appointment_type)}) from exc
+        raise
     MeasureScore.objects.bulk_create(
         MeasureScore(
             session=session,
             referral=referral,
             taken_at=started_at,
             instrument=code,
-            items=items,
+            items=measures.stored_items(items),
             total=result.total,
             band=result.band or "",
             caseness=result.caseness,
             complete=result.complete,
+            not_in_work=result.not_in_work,
             reference_version=measures.REFERENCE_VERSION,
         )
         for code, (items, result) in scores.items()
@@ -212,6 +220,21 @@ def therapy_session_record(
     if enqueue_followup:  # a bulk load (the demo) runs the sweep once at the end instead
         _after_commit_flag(referral.pk)
     return session
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The name of the database constraint an IntegrityError reports ('' if none)."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or ""
+
+
+def duplicate_contact_message(started_at: datetime, appointment_type: str) -> str:
+    local = timezone.localtime(started_at)
+    kind = APPOINTMENT_TYPES.get(appointment_type, appointment_type)
+    return (
+        f"This contact is already recorded ({kind}, {local:%d/%m/%Y} at {local:%H:%M}, this referral); "
+        "it was not recorded twice. Open the record to see it, or correct the time or appointment type."
+    )
 
 
 def _validate_risk(risk: RiskInput) -> None:

@@ -1,13 +1,13 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts import policy
 from accounts.models import Role
 from accounts.policy import WriteAction
-from core.forms import apply_validation_error
+from core.once import submit_once
 from patients import selectors as patient_selectors
 
 from . import selectors, services
@@ -45,11 +45,11 @@ def referral_record(request, referral_id):
 
 def _session_form_view(request, referral_id, *, form_class, template, service, extra_context=None):
     """A POST is one transaction: the referral read under its row lock (so the
-    service need not read it again), the audit of that read, the session with
-    its measures and the outbox message commit together, once. A form with
-    errors commits the read's audit alone and shows what was typed."""
+    service need not read it again), the audit of that read, the form's one-time
+    token (core/once.py: a double submit saves once), the session with its
+    measures and the outbox message commit together, once. A form with errors
+    commits the read's audit alone and shows what was typed."""
     posted = request.method == "POST"
-    saved = False
     with transaction.atomic():
         # The page shows the patient (header); a POST that saves shows nothing, so
         # it reads the referral row alone and a form with errors loads the patient.
@@ -59,16 +59,16 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
             messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
             return redirect("sessions:record", referral.pk)
         form = form_class(request.POST or None, referral=referral)
-        if posted and form.is_valid():
-            try:
+        if posted:
+            record_url = reverse("sessions:record", args=[referral.pk])
+
+            def save():
                 service(request, referral, form)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                saved = True
-    if saved:
-        messages.success(request, "Session saved.")
-        return redirect("sessions:record", referral.pk)
+                return record_url
+
+            done = submit_once(request, form, save=save, success="Session saved.", redirect_to=record_url)
+            if done is not None:
+                return done
     return render(
         request,
         template,
@@ -120,20 +120,23 @@ def assessment_create(request, referral_id):
 
 
 def _referral_form_view(request, referral_id, *, action, form_class, save, title, submit, success):
-    """A small form about one referral: validate, call one service, go back to the
-    record. The write's policy (accounts/policy.py) is checked before the form is
-    shown: a user who may not make it gets 403, as from the API."""
+    """A small form about one referral: validate, call one service (once per
+    one-time token, core/once.py), go back to the record. The write's policy
+    (accounts/policy.py) is checked before the form is shown: a user who may not
+    make it gets 403, as from the API."""
     referral = _clinical_referral(request, referral_id)
     policy.require(action, request.user, referral)
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
+    if request.method == "POST":
+        record_url = reverse("sessions:record", args=[referral.pk])
+
+        def save_and_show():
             save(referral, form)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("sessions:record", referral.pk)
+            return record_url
+
+        done = submit_once(request, form, save=save_and_show, success=success, redirect_to=record_url)
+        if done is not None:
+            return done
     context = {"form": form, "referral": referral, "patient": referral.patient, "title": title, "submit": submit}
     return render(request, "sessions/simple_form.html", context)
 

@@ -36,6 +36,41 @@ def _lock(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().get(pk=referral.pk)
 
 
+def discharge_errors(*, referral: Referral, ended_on: date, end_code: str) -> dict[str, str]:
+    """The discharge rules of stepped_care/discharge.py applied to the referral's
+    recorded contacts (one aggregate query): the end date between the last
+    recorded contact and today, the end code agreeing with the contacts.
+    Field name -> message; empty when the discharge may go ahead."""
+    from django.db.models import Max, Q
+
+    from patients.contact_codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
+
+    from . import discharge
+
+    # Through the referral's own relation: the care contacts are the sessions app's,
+    # a floor above, so this floor names no model of it.
+    facts = referral.sessions.aggregate(
+        last=Max("started_at"),
+        attended_any=Max("pk", filter=Q(attendance__in=ATTENDED)),
+        attended_treatment=Max(
+            "pk", filter=Q(attendance__in=ATTENDED, appointment_type__in=TREATMENT_APPOINTMENT_TYPES)
+        ),
+    )
+    errors = {}
+    last_contact_on = timezone.localtime(facts["last"]).date() if facts["last"] else None
+    if message := discharge.end_date_error(
+        ended_on, received_on=referral.received_on, last_contact_on=last_contact_on, today=timezone.localdate()
+    ):
+        errors["effective_on"] = message
+    if message := discharge.end_code_error(
+        end_code,
+        attended_any=facts["attended_any"] is not None,
+        attended_treatment=facts["attended_treatment"] is not None,
+    ):
+        errors["end_code"] = message
+    return errors
+
+
 @transaction.atomic
 def step_decision_record(
     *,
@@ -126,6 +161,9 @@ def step_change_propose(
         errors["effective_on"] = "The date cannot be before the referral was received."
     elif effective_on > timezone.localdate() + PROPOSAL_HORIZON:
         errors["effective_on"] = "A proposal takes effect within the next year."
+    if kind == StepChangeKind.DISCHARGE and not errors:
+        # DOMAIN.md "Referrals and their codes": the end date and the end code agree with the record.
+        errors.update(discharge_errors(referral=referral, ended_on=effective_on, end_code=end_code))
     if StepChange.objects.filter(referral=referral, status=StepChangeStatus.PROPOSED).exists():
         errors["kind"] = "A proposal is already awaiting the supervisor's decision."
     if errors:
@@ -158,6 +196,24 @@ def step_change_decide(
     policy.require(WriteAction.STEP_CHANGE_DECIDE, user, referral)
     if change.status != StepChangeStatus.PROPOSED:
         raise ValidationError("This proposal has already been decided.")
+    # Checked again at confirmation: contacts may have been recorded, and days
+    # passed, since the proposal.
+    if (
+        confirm
+        and change.kind == StepChangeKind.DISCHARGE
+        and (
+            errors := discharge_errors(
+                referral=referral, ended_on=max(change.effective_on, referral.received_on), end_code=change.end_code
+            )
+        )
+    ):
+        raise ValidationError(
+            {
+                name: f"{message} The proposed discharge cannot be confirmed as it stands: decline it, "
+                "and the practitioner proposes it again."
+                for name, message in errors.items()
+            }
+        )
     change.status = StepChangeStatus.CONFIRMED if confirm else StepChangeStatus.DECLINED
     change.decided_by = user
     change.decided_at = timezone.now()

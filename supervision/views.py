@@ -1,14 +1,13 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.models import Role
 from accounts.policy import WriteAction
-from core.forms import apply_validation_error
+from core.once import submit_once
 from patients.selectors import audit_list, referral_get_for_user
 from sessions.charts import measure_series
 from sessions.selectors import record_for_user
@@ -52,14 +51,19 @@ def dashboard(request):
 def session_start(request):
     _supervisor(request)
     form = SessionStartForm(request.POST, supervisees=selectors.supervisees_of(request.user))
-    if not form.is_valid():
+
+    def save():
+        supervisee = form.cleaned_data["supervisee"]
+        fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
+        session = services.supervision_session_start(
+            user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]
+        )
+        return reverse("supervision:session", args=[session.pk])
+
+    done = submit_once(request, form, save=save, success="Supervision session opened.")
+    if done is None:
         raise Http404  # not one of this supervisor's supervisees, whatever was sent
-    supervisee = form.cleaned_data["supervisee"]
-    fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
-    session = services.supervision_session_start(
-        user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]
-    )
-    return redirect("supervision:session", session.pk)
+    return done
 
 
 def session_detail(request, session_id):
@@ -86,13 +90,10 @@ def case_review(request, referral_id, session_id=None):
     # 403, as from the API: a supervisor's own caseload is reviewed by their own supervisor
     policy.require(WriteAction.CASE_REVIEW_RECORD, request.user, referral)
     form = CaseReviewForm(request.POST or None, service_id=referral.service_id)
-    if request.method == "POST" and form.is_valid():
-        try:
+    if request.method == "POST":
+
+        def save():
             services.case_review_record(user=request.user, referral=referral, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Review recorded.")
             if session:
                 next_id = next(
                     (
@@ -103,9 +104,13 @@ def case_review(request, referral_id, session_id=None):
                     None,
                 )
                 if next_id:
-                    return redirect("supervision:session_case", session.pk, next_id)
-                return redirect("supervision:session", session.pk)
-            return redirect("supervision:dashboard")
+                    return reverse("supervision:session_case", args=[session.pk, next_id])
+                return reverse("supervision:session", args=[session.pk])
+            return reverse("supervision:dashboard")
+
+        done = submit_once(request, form, save=save, success="Review recorded.")
+        if done is not None:
+            return done
     record = record_for_user(user=request.user, referral=referral)
     flags = list(Flag.objects.filter(referral=referral, resolved_at__isnull=True))
     return render(
@@ -127,14 +132,15 @@ def clinical_skills(request):
     _supervisor(request)
     supervisees = selectors.supervisees_of(request.user)
     form = ClinicalSkillsForm(request.POST or None, supervisees=supervisees)
-    if request.method == "POST" and form.is_valid():
-        try:
+    if request.method == "POST":
+
+        def save():
             services.clinical_skills_log(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Clinical-skills supervision logged.")
-            return redirect("supervision:clinical_skills")
+            return reverse("supervision:clinical_skills")
+
+        done = submit_once(request, form, save=save, success="Clinical-skills supervision logged.")
+        if done is not None:
+            return done
     from .models import ClinicalSkillsSupervision
 
     logs = ClinicalSkillsSupervision.objects.filter(supervisor=request.user).prefetch_related("attendees")[:20]
@@ -150,14 +156,22 @@ def request_supervision(request, referral_id):
     referral = referral_get_for_user(user=request.user, referral_id=referral_id)
     policy.require(WriteAction.FLAG_REQUEST, request.user, referral)  # 403, as from the API
     form = RequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
+    if request.method == "POST":
+        record_url = reverse("sessions:record", args=[referral.pk])
+
+        def save():
             services.flag_request(user=request.user, referral=referral, question=form.cleaned_data["question"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "The case will be brought to your next supervision.")
-            return redirect("sessions:record", referral.pk)
+            return record_url
+
+        done = submit_once(
+            request,
+            form,
+            save=save,
+            success="The case will be brought to your next supervision.",
+            redirect_to=record_url,
+        )
+        if done is not None:
+            return done
     return render(
         request,
         "sessions/simple_form.html",

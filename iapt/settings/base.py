@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "accounts",
     "patients",
     "sessions.apps.TherapySessionsConfig",
@@ -166,7 +167,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = TIME_ZONE
+# Beat reads every crontab in UTC (issue 14 item 7): in Europe/London an hourly
+# crontab skipped the repeated hour in October and a nightly one ran 23 or 25
+# hours apart. A job that must run at a local wall-clock time says so in its
+# task (it reads timezone.localtime()); the schedule itself never jumps.
+CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request publishes through the outbox (outbox/services.py): with Redis down it
 # must fail fast and leave the message to the relay, never hang the request.
@@ -203,7 +208,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The beat schedule lives here, in code, so it is reviewed like code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Every open case not reviewed in 28 days, and the clinical criteria (supervision/sweep.py).
-    # Hourly incremental (cases with new evidence, and the overdue); nightly every case in full.
+    # Hourly incremental (cases with new evidence, and the overdue); nightly every case in full
+    # at 02:35 UTC (02:35 GMT, 03:35 BST): crontabs are UTC, see CELERY_TIMEZONE.
     "supervision-flag-cases": {"task": "supervision.flag_cases", "schedule": crontab(minute=5)},
     "supervision-flag-cases-full": {
         "task": "supervision.flag_cases",
@@ -340,7 +346,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["core.api.QueryFilterBackend", "rest_framework.filters.OrderingFilter"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.QueryFilterBackend", "core.api.UniqueOrderingFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "PAGE_SIZE": 25,

@@ -19,13 +19,16 @@
     var n = config[code].items, out = [];
     for (var i = 1; i <= n; i++) {
       var el = form.elements[code + "_" + i];
-      out.push(el && el.value !== "" ? Number(el.value) : null);
+      // WSAS item 1 may be "not applicable: not in work" (sessions/measures.py NOT_IN_WORK)
+      out.push(el && el.value === "not_in_work" ? "na" : el && el.value !== "" ? Number(el.value) : null);
     }
     return out;
   }
 
   function describe(code) {
     var c = config[code], items = values(code);
+    var notInWork = items[0] === "na";
+    if (notInWork) items = items.slice(1);  // scored over the other four items, out of 32
     var given = items.filter(function (v) { return v !== null; });
     if (given.length === 0) return "";
     if (c.scoring === "items") {
@@ -36,8 +39,8 @@
     var sum = given.reduce(function (a, b) { return a + b; }, 0);
     var total = c.scoring === "mean" ? Math.round((sum / items.length) * 100) / 100 : sum;
     var caseness = c.cutoff === null ? null : (c.cutoffInclusive ? total >= c.cutoff : total > c.cutoff);
-    var text = "Total " + total;
-    var band = bandFor(c.bands || [], total);
+    var text = "Total " + total + (notInWork ? " of 32 (not in work)" : "");
+    var band = notInWork ? "" : bandFor(c.bands || [], total);
     if (band) text += " · " + band;
     if (caseness !== null) text += caseness ? " · at caseness" : " · below caseness";
     return text;

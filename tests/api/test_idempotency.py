@@ -34,7 +34,7 @@ def test_a_retry_with_the_same_key_creates_one_session_and_replays_the_response(
     first = client.post("/api/v1/sessions/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
     second = client.post("/api/v1/sessions/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
 
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 201, second.json()
     assert first.json() == second.json()
     assert second["Idempotent-Replayed"] == "true"
     assert TherapySession.objects.count() == before + 1
@@ -43,12 +43,49 @@ def test_a_retry_with_the_same_key_creates_one_session_and_replays_the_response(
     assert phq["total"] == "11.00" and phq["band"] and phq["caseness"] is True
 
 
-def test_without_a_key_each_post_is_a_new_session(world):
+def test_without_a_key_each_post_of_a_new_contact_is_a_new_session(world):
     client = world.client("own_pwp")
     before = TherapySession.objects.count()
     client.post("/api/v1/sessions/", _body(world), format="json")
-    client.post("/api/v1/sessions/", _body(world), format="json")
+    client.post("/api/v1/sessions/", _body(world, appointment_type="05"), format="json")
     assert TherapySession.objects.count() == before + 2
+
+
+def test_without_a_key_the_same_contact_twice_is_refused_with_a_clear_message(world):
+    # issue 14 item 1: the API without an Idempotency-Key recorded two identical contacts
+    client = world.client("own_pwp")
+    before = TherapySession.objects.count()
+    body = _body(world)
+    first = client.post("/api/v1/sessions/", body, format="json")
+    second = client.post("/api/v1/sessions/", body, format="json")
+    assert first.status_code == 201
+    assert second.status_code == 400
+    assert "already recorded" in second.json()["started_at"][0]
+    assert TherapySession.objects.count() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_identical_posts_at_once_without_a_key_record_one_contact(world):
+    clients = [world.client("own_pwp") for _ in range(3)]
+    body = _body(world)
+    before = TherapySession.objects.count()
+    barrier = threading.Barrier(3)
+    responses = []
+
+    def send(client):
+        barrier.wait()
+        try:
+            responses.append(client.post("/api/v1/sessions/", body, format="json"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in responses) == [201, 400, 400]
+    assert TherapySession.objects.count() == before + 1
 
 
 def test_a_key_reused_for_a_different_session_is_refused(world):

@@ -130,13 +130,20 @@ def build(*, service, cases: list[Case], practitioner=None) -> list[Referral]:
     sessions, visits = [], []
     for case, referral in zip(cases, referrals, strict=True):
         referral.case = case
+        taken = set()
         for visit in case.visits:
+            started_at = _at(case.received_on + timedelta(days=visit.day), visit.hour, visit.minute)
+            # One contact per referral, time and type (session_unique_contact): generated
+            # visits of one type on one day take the next free minute.
+            while (started_at, visit.appointment_type) in taken:
+                started_at += timedelta(minutes=1)
+            taken.add((started_at, visit.appointment_type))
             sessions.append(
                 TherapySession(
                     referral=referral,
                     practitioner=practitioner,
                     created_by=practitioner,
-                    started_at=_at(case.received_on + timedelta(days=visit.day), visit.hour, visit.minute),
+                    started_at=started_at,
                     appointment_type=visit.appointment_type,
                     attendance=visit.attendance,
                     medium="02",

@@ -18,7 +18,7 @@ def test_writes_the_pseudonymised_csv_and_audits_it(service, tmp_path, capsys):
     build(service=service, cases=simple_cases(3))
     out = tmp_path / "audit.csv"
     call_command("export_audit", *ARGS, "--format", "csv", "--out", str(out))
-    with open(out, newline="") as handle:
+    with open(out, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 and "patient_pseudonym" in rows[0] and "nhs_number" not in rows[0]
     assert "Wrote 3 referral rows" in capsys.readouterr().out

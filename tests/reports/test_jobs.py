@@ -50,7 +50,7 @@ def test_a_large_export_runs_as_a_job_with_progress_and_an_expiring_link(
     assert status["percent"] == 100 and status["downloadUrl"].endswith("/download/")
     # the download is the file, and is audited
     download = client.get(status["downloadUrl"])
-    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
     assert len(rows) == 5
     deliveries = sorted(log.detail["delivery"] for log in AccessLog.objects.filter(action="export"))
     assert deliveries == ["job", "job download"]

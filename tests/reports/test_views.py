@@ -44,7 +44,7 @@ def export(client, **data):
 
 
 def read_csv(response) -> list[dict]:
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 

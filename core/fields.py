@@ -1,0 +1,39 @@
+"""The date-time fields of the web forms and the API, both on core/datetimes.py."""
+
+from __future__ import annotations
+
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import datetimes
+from .forms import BoundedDateTimeField
+
+
+class LocalDateTimeField(BoundedDateTimeField):
+    """A form's date and time (datetime-local: no offset): read in the
+    service's zone; a time skipped or repeated by a clock change is refused;
+    its date within the supported range (core/dates.py)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return datetimes.parse(value, require_offset=False)
+        except datetimes.DateTimeInputError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An API date-time: ISO 8601 with its UTC offset (400 without one, and a
+    400 naming a local time skipped or repeated by a clock change)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601 with offset")
+        try:
+            return datetimes.parse(value, require_offset=True)
+        except datetimes.DateTimeInputError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
