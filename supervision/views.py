@@ -1,8 +1,10 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -12,8 +14,8 @@ from sessions.charts import measure_series
 from sessions.selectors import record_for_user
 
 from . import selectors, services
-from .forms import CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
-from .models import Flag, FlagReason
+from .forms import AgendaChangeForm, CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
+from .models import FlagReason
 
 
 def _supervisor(request):
@@ -53,24 +55,53 @@ def session_start(request):
     if not form.is_valid():
         raise Http404  # not one of this supervisor's supervisees, whatever was sent
     supervisee = form.cleaned_data["supervisee"]
-    fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
+    carried = selectors.carried_from_last_session(supervisor=request.user, supervisee_id=supervisee.pk)
+    plan = services.agenda_plan(
+        selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk), carried_before=carried
+    )
     session = services.supervision_session_start(
-        user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]
+        user=request.user,
+        supervisee=supervisee,
+        agenda_referral_ids=[case.pk for case, _ in plan],
+        agenda_minutes=[minutes for _, minutes in plan],
     )
     return redirect("supervision:session", session.pk)
 
 
 def session_detail(request, session_id):
+    """The agenda with its clock (issue 16 item 2): each case's reasons in words
+    with their evidence, its minutes and start time; the cases past the hour as
+    carried; a reviewed row keeps its name and shows the decision."""
     _supervisor(request)
     session = selectors.supervision_session_for_user(user=request.user, session_id=session_id)
-    cases = {c.pk: c for c in selectors.flagged_cases(user=request.user, supervisee_id=session.supervisee_id)}
-    reviewed = set(session.reviews.values_list("referral_id", flat=True))
-    agenda = [{"id": rid, "case": cases.get(rid), "reviewed": rid in reviewed} for rid in session.agenda]
-    later = [c for c in cases.values() if c.pk not in set(session.agenda)]
-    return render(request, "supervision/session.html", {"session": session, "agenda": agenda, "later": later})
+    context = selectors.agenda_for_session(user=request.user, session=session)
+    audit_list(user=request.user, object_type="supervision_agenda", rows=context["audited"])
+    return render(request, "supervision/session.html", {"session": session, **context})
+
+
+@require_POST
+def agenda_change(request, session_id):
+    """Move a case up or down, or add one of the supervisee's open cases."""
+    _supervisor(request)
+    session = selectors.supervision_session_for_user(user=request.user, session_id=session_id)
+    form = AgendaChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.supervision_agenda_change(
+                user=request.user,
+                session=session,
+                referral_id=form.cleaned_data["referral"],
+                action=form.cleaned_data["action"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Choose a case to add or move.")
+    return redirect(f"{reverse('supervision:session', args=[session.pk])}#agenda")
 
 
 def case_review(request, referral_id, session_id=None):
+    """Everything needed to decide (issue 16 item 1) and the decision form."""
     _supervisor(request)
     session = selectors.supervision_session_for_user(user=request.user, session_id=session_id) if session_id else None
     referral = referral_get_for_user(user=request.user, referral_id=referral_id)
@@ -79,26 +110,28 @@ def case_review(request, referral_id, session_id=None):
     form = CaseReviewForm(request.POST or None, service_id=referral.service_id)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_review_record(user=request.user, referral=referral, session=session, **form.cleaned_data)
+            review = services.case_review_record(
+                user=request.user, referral=referral, session=session, **form.cleaned_data
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
             messages.success(request, "Review recorded.")
+            next_url = reverse("supervision:dashboard")
             if session:
-                next_id = next(
-                    (
-                        rid
-                        for rid in session.agenda
-                        if rid != referral.pk and not session.reviews.filter(referral_id=rid).exists()
-                    ),
-                    None,
+                next_id = selectors.next_on_agenda(session=session, after=referral.pk)
+                next_url = (
+                    reverse("supervision:session_case", args=[session.pk, next_id])
+                    if next_id
+                    else reverse("supervision:session", args=[session.pk])
                 )
-                if next_id:
-                    return redirect("supervision:session_case", session.pk, next_id)
-                return redirect("supervision:session", session.pk)
-            return redirect("supervision:dashboard")
+            if review.step_change is not None:
+                # The case may have left this supervisor's line: say where it went, not 404.
+                outcome = reverse("stepped_care:step_change_outcome", args=[review.step_change.pk])
+                return redirect(f"{outcome}?{urlencode({'next': next_url})}")
+            return redirect(next_url)
     record = record_for_user(user=request.user, referral=referral)
-    flags = list(Flag.objects.filter(referral=referral, resolved_at__isnull=True))
+    context = selectors.review_context(referral=referral, record=record)
     return render(
         request,
         "supervision/case_review.html",
@@ -107,9 +140,9 @@ def case_review(request, referral_id, session_id=None):
             "referral": referral,
             "patient": referral.patient,
             "session": session,
-            "flags": flags,
             "chart_series": measure_series(record["sessions"]),
             **record,
+            **context,
         },
     )
 
@@ -164,6 +197,25 @@ def request_supervision(request, referral_id):
 
 
 def notifications(request):
-    items = list(request.user.notifications.all()[:50])
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    """The user's notifications: case name, reason, a link to its review (issue 16 item 3)."""
+    items = selectors.notifications_for_user(user=request.user)
+    audit_list(user=request.user, object_type="notification", rows=[n for n in items if n.patient_id])
     return render(request, "supervision/notifications.html", {"items": items})
+
+
+def notification_open(request, notification_id):
+    """Follows a notification (the link in its email, behind log-in) to the case's
+    review, marking it read; a case no longer reviewable goes to the list."""
+    notification = selectors.notification_get_for_user(user=request.user, notification_id=notification_id)
+    services.notification_mark_read(user=request.user, notification_ids=[notification.pk])
+    if notification.flag_id and request.user.role == Role.SUPERVISOR and notification.reviewable:
+        return redirect("supervision:case_review", notification.flag.referral_id)
+    return redirect("supervision:notifications")
+
+
+@require_POST
+def notifications_mark_read(request):
+    ids = request.POST.getlist("notification")
+    services.notification_mark_read(user=request.user, notification_ids=None if request.POST.get("all") else ids)
+    messages.success(request, "Marked as read.")
+    return redirect("supervision:notifications")
