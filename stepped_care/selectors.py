@@ -78,13 +78,17 @@ MOVED_DAYS = 14
 
 
 def _moves():
-    """Confirmed step changes and discharges that took the case from its holder."""
+    """Confirmed step changes and discharges."""
     return (
         StepChange.objects.filter(status=StepChangeStatus.CONFIRMED)
         .exclude(kind=StepChangeKind.ALLOCATION)
-        .filter(Q(to_practitioner__isnull=True) | ~Q(to_practitioner=F("from_practitioner")))
         .select_related("referral__patient", "to_practitioner", "from_practitioner", "decided_by")
     )
+
+
+def _moved_away():
+    """Those that took the case from its holder (discharged, or now held by another)."""
+    return _moves().filter(Q(to_practitioner__isnull=True) | ~Q(to_practitioner=F("from_practitioner")))
 
 
 def step_change_outcome_for_user(*, user: User, change_id) -> StepChange:
@@ -108,7 +112,9 @@ def recently_moved_for_user(*, user: User) -> list[StepChange]:
     """Cases the user held that were stepped or discharged away in the last
     MOVED_DAYS, newest first (at most 200; the view audits the disclosure)."""
     since = timezone.now() - timedelta(days=MOVED_DAYS)
-    rows = list(_moves().filter(from_practitioner=user, decided_at__gte=since).order_by("-decided_at", "-id")[:200])
+    rows = list(
+        _moved_away().filter(from_practitioner=user, decided_at__gte=since).order_by("-decided_at", "-id")[:200]
+    )
     for row in rows:
         row.patient_id = row.referral.patient_id
     return rows
