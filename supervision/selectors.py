@@ -270,7 +270,7 @@ def carried_in(session: SupervisionSession) -> list:
     """Agenda cases of `session` past its clock (reviewed or not)."""
     from .agenda import clock
 
-    minutes = session.agenda_minutes or [0] * len(session.agenda)
+    minutes = list(session.agenda_minutes) + [5] * (len(session.agenda) - len(session.agenda_minutes))
     return [
         s.referral_id
         for s in clock(list(zip(session.agenda, minutes, strict=False)), session.duration_minutes)
