@@ -126,6 +126,12 @@ def test_a_review_made_from_the_page_with_everything_visible(page, login, team):
     expect(page.locator("#step-history")).to_be_visible()
     expect(page.locator("#session-notes")).to_be_visible()
 
+    # the decision is reached by keyboard from the top of the page: the link, then Tab to the first decision
+    page.locator("#to-decision").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("checkbox", name="Continue", exact=True)).to_be_focused()
+
     # a decision by keyboard: a risk action without its owner is refused, and nothing typed is lost
     page.get_by_role("checkbox", name="Continue", exact=True).focus()
     page.keyboard.press("Space")
