@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
@@ -28,18 +28,32 @@ security_log = logging.getLogger("accounts.security")
 
 
 def home(request):
-    """Each role lands on the page it works from."""
+    """Each role lands on the page it works from (issue 16 item 5): a supervisor on
+    supervision (their own caseload is one click away in the navigation), a manager
+    on the service report, a referral administrator on the incoming referrals (the
+    referral list where that page does not exist), a PWP or HIT on their caseload."""
     role = request.user.role
+    if role == Role.SYSTEM_ADMIN:
+        return redirect("admin:index")
     targets = {
         Role.PWP: "sessions:caseload",
         Role.HIT: "sessions:caseload",
-        Role.SUPERVISOR: "sessions:caseload",
+        Role.SUPERVISOR: "supervision:dashboard",
         Role.SERVICE_MANAGER: "reports:service_report",
-        Role.REFERRAL_ADMIN: "patients:referral_list",
+        Role.REFERRAL_ADMIN: _incoming_referrals(),
     }
-    if role == Role.SYSTEM_ADMIN:
-        return redirect("admin:index")
     return redirect(targets.get(role, "patients:referral_list"))
+
+
+def _incoming_referrals() -> str:
+    """The incoming referrals page's URL name when that page is installed, else the referral list."""
+    for name in ("incoming_referrals", "patients:incoming_referrals"):
+        try:
+            reverse(name)
+        except NoReverseMatch:
+            continue
+        return name
+    return "patients:referral_list"
 
 
 @login_not_required

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import redis.exceptions
@@ -39,10 +39,26 @@ RELAY_BATCH = 500
 PUBLISH_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "max_retries": 0}
 
 
+# Work a higher floor asks to run inside the writer's own transaction before its
+# task is published (issue 16 item 4: a flag shows on the next page load, not
+# after the worker). Registered from an AppConfig.ready(), keyed by task name; a
+# handler takes the message's arguments (ids) and must be cheap and idempotent.
+_IN_TRANSACTION: dict[str, Callable[..., object]] = {}
+
+
+def outbox_register_in_transaction(*, task: str, handler: Callable[..., object]) -> None:
+    """Runs `handler(*args)` in the enqueuing transaction for every `task` enqueued."""
+    _IN_TRANSACTION[task] = handler
+
+
 def outbox_enqueue(*, task: str, args: Sequence = ()) -> OutboxMessage:
-    """Records `task(*args)` in the caller's transaction and publishes it after commit."""
+    """Records `task(*args)` in the caller's transaction and publishes it after commit.
+    A handler registered for the task runs first, in that same transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue belongs inside the transaction of the write that needs it.")
+    handler = _IN_TRANSACTION.get(task)
+    if handler is not None:
+        handler(*args)
     message = OutboxMessage.objects.create(task=task, args=[str(a) for a in args])
     transaction.on_commit(lambda: _publish_committed(message), robust=True)
     return message

@@ -38,9 +38,24 @@ class StepChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Who held the case when the change was confirmed, and who holds it after: the
+    # "where did it go" page and the previous holder's "recently moved" list (issue 16).
+    from_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["proposed_at"]
+        indexes = [
+            models.Index(
+                fields=["from_practitioner", "decided_at"],
+                condition=Q(status="confirmed"),
+                name="stepchange_moved_from_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(to_step__isnull=True) | Q(to_step__in=[1, 2, 3]), name="stepchange_to_step_range"

@@ -4,12 +4,18 @@ week standards of "Outcomes")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 
+from accounts.audit import audit_view
 from accounts.models import User
 from patients.codes import ReferralStatus
 from patients.models import Referral
+
+from .models import StepChange, StepChangeKind, StepChangeStatus
 
 WAITING_STATUSES = (ReferralStatus.RECEIVED, ReferralStatus.ASSESSED, ReferralStatus.WAITING)
 STANDARD_WEEKS = (6, 18)
@@ -62,3 +68,53 @@ def step_change_get_for_user(*, user: User, change_id):
     from .models import StepChange
 
     return clinical_record_get_for_user(user=user, model=StepChange, pk=change_id)
+
+
+# After a step change or discharge (issue 16 item 6): where the case went, for
+# the person who decided it and, for MOVED_DAYS, for the practitioner who held
+# it. Only the move is shown (patient's name, kind, step, to whom, end code,
+# date): no clinical content, since either reader may have lost access.
+MOVED_DAYS = 14
+
+
+def _moves():
+    """Confirmed step changes and discharges."""
+    return (
+        StepChange.objects.filter(status=StepChangeStatus.CONFIRMED)
+        .exclude(kind=StepChangeKind.ALLOCATION)
+        .select_related("referral__patient", "to_practitioner", "from_practitioner", "decided_by")
+    )
+
+
+def _moved_away():
+    """Those that took the case from its holder (discharged, or now held by another)."""
+    return _moves().filter(Q(to_practitioner__isnull=True) | ~Q(to_practitioner=F("from_practitioner")))
+
+
+def step_change_outcome_for_user(*, user: User, change_id) -> StepChange:
+    """The confirmed step change or discharge `change_id` if the user decided it,
+    or held the case and it moved within MOVED_DAYS; 404 otherwise (no
+    enumeration). The read is audited. Sets `record_visible`: whether the user
+    may still open the record."""
+    since = timezone.now() - timedelta(days=MOVED_DAYS)
+    try:
+        change = (
+            _moves().filter(Q(decided_by=user) | Q(from_practitioner=user, decided_at__gte=since)).get(pk=change_id)
+        )
+    except (StepChange.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such step change") from exc
+    audit_view(user=user, obj=change, patient_id=change.referral.patient_id)
+    change.record_visible = Referral.objects.visible_to(user).filter(pk=change.referral_id).exists()
+    return change
+
+
+def recently_moved_for_user(*, user: User) -> list[StepChange]:
+    """Cases the user held that were stepped or discharged away in the last
+    MOVED_DAYS, newest first (at most 200; the view audits the disclosure)."""
+    since = timezone.now() - timedelta(days=MOVED_DAYS)
+    rows = list(
+        _moved_away().filter(from_practitioner=user, decided_at__gte=since).order_by("-decided_at", "-id")[:200]
+    )
+    for row in rows:
+        row.patient_id = row.referral.patient_id
+    return rows

@@ -138,10 +138,13 @@ def step_change_propose(
     effective_on: date,
     to_step: int | None = None,
     end_code: str = "",
+    raise_flag: bool = True,
 ) -> StepChange:
     """A practitioner proposes a step up, step down or discharge; the supervisor
     confirms. Who may propose: accounts/policy.py (the practitioner holding the
-    case and their supervisor; PermissionDenied for anyone else)."""
+    case and their supervisor; PermissionDenied for anyone else). The proposal
+    brings the case to supervision at once (`raise_flag`; off when the supervisor
+    records their own decision, which needs no flag)."""
     referral = _lock(referral)
     policy.require(WriteAction.STEP_CHANGE_PROPOSE, user, referral)
     errors = {}
@@ -179,6 +182,13 @@ def step_change_propose(
         proposed_by=user,
     )
     _audit(user, referral, change, "step_change_proposed")
+    # The proposal's flag is raised in this transaction (issue 16 item 4): the outbox
+    # runs supervision's in-transaction handler now and publishes the rest of the
+    # case's criteria to the worker.
+    if raise_flag:
+        from outbox.services import outbox_enqueue
+
+        outbox_enqueue(task="supervision.flag_referral", args=[referral.pk])
     return change
 
 
@@ -219,6 +229,10 @@ def step_change_decide(
     change.decided_at = timezone.now()
     if note:
         change.reason = f"{change.reason}\n\nSupervisor: {note}"
+    if confirm:
+        change.from_practitioner_id = referral.assigned_practitioner_id
+        if change.kind != StepChangeKind.DISCHARGE:
+            change.to_practitioner_id = practitioner.pk if practitioner else referral.assigned_practitioner_id
     change.save()
     if confirm:
         if change.kind == StepChangeKind.DISCHARGE:
@@ -254,6 +268,7 @@ def step_change_record_confirmed(
         effective_on=effective_on,
         to_step=to_step,
         end_code=end_code,
+        raise_flag=False,
     )
     return step_change_decide(user=user, change=change, confirm=True, practitioner=practitioner)
 

@@ -4,4 +4,8 @@ from . import views
 
 app_name = "stepped_care"
 
-urlpatterns = [path("waiting-lists/", views.waiting_lists, name="waiting_lists")]
+urlpatterns = [
+    path("waiting-lists/", views.waiting_lists, name="waiting_lists"),
+    path("step-changes/<int:change_id>/", views.step_change_outcome, name="step_change_outcome"),
+    path("recently-moved/", views.recently_moved, name="recently_moved"),
+]

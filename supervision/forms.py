@@ -67,3 +67,10 @@ class SessionStartForm(forms.Form):
     def __init__(self, *args, supervisees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervisee"].queryset = supervisees
+
+
+class AgendaChangeForm(forms.Form):
+    """Move a case on the agenda, or add one (the service checks it is the supervisee's)."""
+
+    action = forms.ChoiceField(choices=[("up", "Move up"), ("down", "Move down"), ("add", "Add")])
+    referral = forms.UUIDField()

@@ -55,6 +55,9 @@ class SupervisionSession(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     agenda = ArrayField(models.UUIDField(), default=list, blank=True, help_text="Referral ids, in order")
+    # The clock: minutes allotted to each agenda case, in the agenda's order (issue 16).
+    # Cases past the session's length are carried to the next session.
+    agenda_minutes = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     notes = models.TextField(blank=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,10 +14,12 @@ from accounts import policy
 from accounts.audit import audit_record
 from accounts.models import AccessAction, Role, SupervisionAssignment, User
 from accounts.policy import WriteAction
+from patients.codes import OPEN_STATUSES
 from patients.models import Referral
 from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
 from stepped_care.services import step_change_decide, step_change_record_confirmed
 
+from .agenda import clock, minutes_for, order_agenda
 from .models import CaseReview, ClinicalSkillsSupervision, Decision, Flag, FlagReason, SupervisionSession
 
 AGENDA_MINUTES = 60
@@ -102,7 +105,7 @@ def case_review_record(
         risk_action_due=risk_action_due,
         end_code=end_code,
     )
-    _carry_step_decision(user, referral, decisions, notes, end_code, step_up_practitioner)
+    review.step_change = _carry_step_decision(user, referral, decisions, notes, end_code, step_up_practitioner)
     Referral.objects.filter(pk=referral.pk).update(last_reviewed_at=review.reviewed_at)
     resolvable = [
         FlagReason.OVERDUE_REVIEW,
@@ -129,17 +132,18 @@ def _proposal(referral: Referral) -> StepChange | None:
     return StepChange.objects.filter(referral=referral, status=StepChangeStatus.PROPOSED).first()
 
 
-def _carry_step_decision(user, referral, decisions, notes, end_code, practitioner) -> None:
+def _carry_step_decision(user, referral, decisions, notes, end_code, practitioner) -> StepChange | None:
+    """Carries a step up or discharge through; returns the confirmed change, if any."""
     proposal = _proposal(referral)
     today = timezone.localdate()
     reason = notes or "Decided in case-management supervision."
     if Decision.STEP_UP in decisions:
         if proposal and proposal.kind == StepChangeKind.STEP_UP:
-            step_change_decide(user=user, change=proposal, confirm=True, practitioner=practitioner, note=notes)
+            return step_change_decide(user=user, change=proposal, confirm=True, practitioner=practitioner, note=notes)
         else:
             if proposal:
                 step_change_decide(user=user, change=proposal, confirm=False, note="Superseded by a step up.")
-            step_change_record_confirmed(
+            return step_change_record_confirmed(
                 user=user,
                 referral=referral,
                 kind=StepChangeKind.STEP_UP,
@@ -150,11 +154,11 @@ def _carry_step_decision(user, referral, decisions, notes, end_code, practitione
             )
     elif Decision.DISCHARGE in decisions:
         if proposal and proposal.kind in (StepChangeKind.DISCHARGE, StepChangeKind.STEP_DOWN) and not end_code:
-            step_change_decide(user=user, change=proposal, confirm=True, note=notes)
+            return step_change_decide(user=user, change=proposal, confirm=True, note=notes)
         else:
             if proposal:
                 step_change_decide(user=user, change=proposal, confirm=False, note="Superseded by a discharge.")
-            step_change_record_confirmed(
+            return step_change_record_confirmed(
                 user=user,
                 referral=referral,
                 kind=StepChangeKind.DISCHARGE,
@@ -164,6 +168,7 @@ def _carry_step_decision(user, referral, decisions, notes, end_code, practitione
             )
     elif proposal and Decision.CONTINUE in decisions:
         step_change_decide(user=user, change=proposal, confirm=False, note=notes or "Continue at this step.")
+    return None
 
 
 @transaction.atomic
@@ -185,28 +190,115 @@ def flag_request(*, user: User, referral: Referral, question: str) -> Flag:
     audit_record(
         user=user, action=AccessAction.CREATE, object_type="flag", object_id=flag.pk, patient_id=referral.patient_id
     )
+    # The supervisor is told in this transaction; the email follows from the
+    # worker's run of the case's flag task, published through the outbox.
+    from outbox.services import outbox_enqueue
+
+    from .sweep import notify_now
+
+    notify_now([flag.pk])
+    outbox_enqueue(task="supervision.flag_referral", args=[referral.pk])
     return flag
 
 
+def minutes_config() -> dict:
+    """Minutes per case by reason (settings.SUPERVISION_MINUTES_PER_CASE, configurable)."""
+    return {**MINUTES_PER_CASE, "default": DEFAULT_MINUTES_PER_CASE, **settings.SUPERVISION_MINUTES_PER_CASE}
+
+
+def agenda_plan(flagged_cases, *, carried_before=frozenset()) -> list[tuple]:
+    """(case, minutes) in agenda order for a new session: risk first, then the
+    overdue cases the last session carried over, then the rest in priority
+    order; each case takes the minutes of its most demanding flag. Every case is
+    on the plan: those past the hour show as carried, never dropped."""
+    minutes = minutes_config()
+    cases = order_agenda(list(flagged_cases), set(carried_before))
+    return [(case, minutes_for(case.reasons, minutes)) for case in cases]
+
+
 def agenda_for(flagged_cases) -> tuple[list, list]:
-    """Fits the prioritised cases into the hour: each case takes the minutes of
-    its most demanding flag; the rest wait for the next session."""
-    fitted, later, used = [], [], 0
-    for case in flagged_cases:
-        minutes = max((MINUTES_PER_CASE.get(r, DEFAULT_MINUTES_PER_CASE) for r in case.reasons), default=5)
-        if used + minutes <= AGENDA_MINUTES:
-            fitted.append(case)
-            used += minutes
-        else:
-            later.append(case)
+    """The cases that fit the hour and the cases carried to the next session."""
+    plan = agenda_plan(flagged_cases)
+    slots = clock([(case.pk, m) for case, m in plan], settings.SUPERVISION_SESSION_MINUTES)
+    fitted = [case for (case, _), slot in zip(plan, slots, strict=True) if slot.fits]
+    later = [case for (case, _), slot in zip(plan, slots, strict=True) if not slot.fits]
     return fitted, later
 
 
 @transaction.atomic
-def supervision_session_start(*, user: User, supervisee: User, agenda_referral_ids) -> SupervisionSession:
+def supervision_session_start(
+    *, user: User, supervisee: User, agenda_referral_ids, agenda_minutes=None
+) -> SupervisionSession:
+    """Opens case-management supervision with a supervisee, its agenda (referral
+    ids in order) and each case's minutes on the clock."""
     if user.role != Role.SUPERVISOR or not _is_supervisor_of(user, supervisee.pk) or user.pk == supervisee.pk:
         raise ValidationError("Open supervision only with one of your supervisees.")
-    return SupervisionSession.objects.create(supervisor=user, supervisee=supervisee, agenda=list(agenda_referral_ids))
+    ids = list(agenda_referral_ids)
+    minutes = list(agenda_minutes) if agenda_minutes is not None else [DEFAULT_MINUTES_PER_CASE] * len(ids)
+    session = SupervisionSession.objects.create(
+        supervisor=user,
+        supervisee=supervisee,
+        agenda=ids,
+        agenda_minutes=minutes,
+        duration_minutes=settings.SUPERVISION_SESSION_MINUTES,
+    )
+    audit_record(
+        user=user,
+        action=AccessAction.CREATE,
+        object_type="supervisionsession",
+        object_id=session.pk,
+        detail={"cases": len(ids)},
+    )
+    return session
+
+
+@transaction.atomic
+def supervision_agenda_change(*, user: User, session: SupervisionSession, referral_id, action: str) -> None:
+    """The supervisor reorders the agenda (`up`, `down`) or adds one of the
+    supervisee's open cases (`add`, at the end, with the minutes of its open
+    flags). The clock is recomputed from the new order."""
+    session = SupervisionSession.objects.select_for_update().get(pk=session.pk)
+    if session.supervisor_id != user.pk:
+        raise ValidationError("Only the supervisor of this session changes its agenda.")
+    agenda = list(session.agenda)
+    minutes = list(session.agenda_minutes) or [DEFAULT_MINUTES_PER_CASE] * len(agenda)
+    minutes += [DEFAULT_MINUTES_PER_CASE] * (len(agenda) - len(minutes))
+    if action == "add":
+        referral = (
+            Referral.objects.filter(
+                pk=referral_id, assigned_practitioner_id=session.supervisee_id, status__in=OPEN_STATUSES
+            )
+            .only("pk", "patient_id")
+            .first()
+        )
+        if referral is None:
+            raise ValidationError({"referral": "Choose one of the practitioner's open cases."})
+        if referral.pk in agenda:
+            raise ValidationError({"referral": "This case is already on the agenda."})
+        reasons = Flag.objects.filter(referral=referral, resolved_at__isnull=True).values_list("reason", flat=True)
+        agenda.append(referral.pk)
+        minutes.append(minutes_for(list(reasons), minutes_config()))
+        audit_record(
+            user=user,
+            action=AccessAction.UPDATE,
+            object_type="supervisionsession",
+            object_id=session.pk,
+            patient_id=referral.patient_id,
+            detail={"agenda": "add"},
+        )
+    elif action in ("up", "down"):
+        try:
+            index = agenda.index(referral_id)
+        except ValueError as exc:
+            raise ValidationError({"referral": "This case is not on the agenda."}) from exc
+        other = index - 1 if action == "up" else index + 1
+        if 0 <= other < len(agenda):
+            agenda[index], agenda[other] = agenda[other], agenda[index]
+            minutes[index], minutes[other] = minutes[other], minutes[index]
+    else:
+        raise ValidationError({"action": "Move a case up or down, or add one."})
+    session.agenda, session.agenda_minutes = agenda, minutes
+    session.save(update_fields=["agenda", "agenda_minutes"])
 
 
 @transaction.atomic
@@ -232,3 +324,17 @@ def clinical_skills_log(
     )
     log.attendees.set(attendees)
     return log
+
+
+def notification_mark_read(*, user: User, notification_ids=None) -> int:
+    """Marks the user's notifications read (these ids, or all with None); returns how many."""
+    from .models import Notification
+    from .unread import forget_unread
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        ids = [int(i) for i in notification_ids if str(i).isdigit()]
+        qs = qs.filter(pk__in=ids)
+    count = qs.update(read_at=timezone.now())
+    forget_unread([user.pk])
+    return count

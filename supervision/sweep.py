@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from feedback import course as feedback_course
@@ -261,19 +262,29 @@ RESOLVE = """
     RETURNING f.id
 """
 
+# The flags a supervisor is told of (in the app, and by an email with a link only).
+NOTIFY_REASONS = ("risk", "deterioration", "step_change", "pwp_request")
+# The criteria the outbox's in-transaction handler runs for a case just written
+# (issue 16 item 4): what a session, a risk event or a step proposal can raise.
+AT_ONCE_REASONS = ("risk", "deterioration", "step_change", "not_on_track")
+
+# The message holds no name, of patient or practitioner: the notification page
+# shows the case's name to a reader who may see it, and email carries only a link.
 NOTIFY = """
     INSERT INTO supervision_notification (user_id, flag_id, message, created_at)
     SELECT sa.supervisor_id, f.id,
-           'New risk flag on a case held by ' || u.first_name || ' ' || u.last_name || '.', %(now)s
+           CASE f.reason WHEN 'risk' THEN 'Risk: a case needs supervision.'
+                         WHEN 'deterioration' THEN 'Reliable deterioration: a case needs supervision.'
+                         WHEN 'step_change' THEN 'A step change or discharge is proposed.'
+                         ELSE 'A practitioner asks for supervision of a case.' END, %(now)s
     FROM supervision_flag f
     JOIN patients_referral r ON r.id = f.referral_id
-    JOIN accounts_user u ON u.id = r.assigned_practitioner_id
     JOIN accounts_supervisionassignment sa ON sa.supervisee_id = r.assigned_practitioner_id
          AND sa.kind = 'case_management' AND sa.started <= (%(now)s AT TIME ZONE %(tz)s)::date
          AND (sa.ended IS NULL OR sa.ended >= (%(now)s AT TIME ZONE %(tz)s)::date)
-    WHERE f.id = ANY(%(flag_ids)s)
+    WHERE f.id = ANY(%(flag_ids)s) AND f.reason IN %(notify_reasons)s AND sa.supervisor_id <> r.assigned_practitioner_id
     ON CONFLICT (flag_id, user_id) DO NOTHING
-    RETURNING id
+    RETURNING id, user_id
 """
 
 
@@ -320,6 +331,7 @@ def _params(now: datetime, referral_ids) -> dict:
         "feedback_instruments": tuple(feedback_course.ESTIMATED),
         **_BAND_PARAMS,
         "ids": [str(i) for i in referral_ids] if referral_ids is not None else None,
+        "notify_reasons": NOTIFY_REASONS,
     }
 
 
@@ -363,6 +375,8 @@ def sweep(*, now: datetime | None = None, referral_ids=None, full: bool = False)
                 params["ids"] = [str(i) for i in queued]
                 clinical_only = _ONLY if queued else None
         _run(cursor, params, result, clinical_only, overdue_only)
+        if referral_ids is not None:
+            _email_pending(referral_ids)
         cursor.execute("SELECT set_config('iapt.sweep_queue', '', true)")
         if result.resolved + sum(result.raised.values()) >= ANALYZE_AFTER_CHANGES:
             cursor.execute("ANALYZE supervision_flag")
@@ -375,7 +389,7 @@ def _run(cursor, params: dict, result: SweepResult, clinical_only: str | None, o
     if clinical_only is not None:
         cursor.execute(RESOLVE.format(only=clinical_only), params)
         result.resolved = cursor.rowcount
-    risk_ids = []
+    notify_ids = []
     for reason, sql in CRITERIA.items():
         only = overdue_only if reason == "overdue_review" else clinical_only
         if only is None:
@@ -383,11 +397,10 @@ def _run(cursor, params: dict, result: SweepResult, clinical_only: str | None, o
         cursor.execute(sql.format(only=only), params)
         ids = [row[0] for row in cursor.fetchall()]
         result.raised[reason] = len(ids)
-        if reason == "risk":
-            risk_ids = ids
-    if risk_ids:
-        cursor.execute(NOTIFY, {**params, "flag_ids": risk_ids})
-        notification_ids = [row[0] for row in cursor.fetchall()]
+        if reason in NOTIFY_REASONS:
+            notify_ids += ids
+    if notify_ids:
+        notification_ids = notify(cursor, params, notify_ids)
         result.notified = len(notification_ids)
         if notification_ids:
             transaction.on_commit(lambda: email_notifications(notification_ids))
@@ -399,6 +412,61 @@ def _run(cursor, params: dict, result: SweepResult, clinical_only: str | None, o
 # never leaves a risk without its email.
 EMAIL_GRACE = timedelta(minutes=2)
 EMAIL_SWEEP_BATCH = 500
+
+
+def notify(cursor, params: dict, flag_ids, *, forget: bool = True) -> list[int]:
+    """Tells the supervisors of these flags' cases (NOTIFY_REASONS only), once per
+    flag and supervisor; their cached unread counts are dropped after commit
+    (`forget`; a web request leaves that to the worker's run, so a Redis that
+    hangs never holds up a save)."""
+    from .unread import forget_unread
+
+    cursor.execute(NOTIFY, {**params, "flag_ids": list(flag_ids)})
+    rows = cursor.fetchall()
+    if rows and forget:
+        users = {row[1] for row in rows}
+        transaction.on_commit(lambda: forget_unread(users))
+    return [row[0] for row in rows]
+
+
+def notify_now(flag_ids) -> list[int]:
+    """Notifications for flags a service created itself (a PWP's request)."""
+    with connection.cursor() as cursor:
+        return notify(cursor, _params(timezone.now(), None), flag_ids, forget=False)
+
+
+def flags_raise_now(referral_id) -> list[int]:
+    """The outbox's in-transaction handler for `supervision.flag_referral`: the
+    criteria a write can meet at once (AT_ONCE_REASONS) for this one case, in the
+    writer's transaction, and the notifications they call for; the same SQL as
+    the sweep, so the same flags. Email waits for the worker's run of the task,
+    which also runs the remaining criteria (DOMAIN.md "Supervision")."""
+    params = _params(timezone.now(), [referral_id])
+    raised: list[int] = []
+    with connection.cursor() as cursor:
+        for reason in AT_ONCE_REASONS:
+            cursor.execute(CRITERIA[reason].format(only=_ONLY), params)
+            raised += [row[0] for row in cursor.fetchall()]
+        if raised:
+            notify(cursor, params, raised, forget=False)
+    return raised
+
+
+def _email_pending(referral_ids) -> None:
+    """Notifications of these cases not yet emailed (raised in a writer's
+    transaction by `flags_raise_now`) are emailed after this run commits."""
+    from .models import Notification
+    from .unread import forget_unread
+
+    pending = list(
+        Notification.objects.filter(flag__referral_id__in=list(referral_ids), emailed_at__isnull=True).values_list(
+            "pk", "user_id"
+        )
+    )
+    if pending:
+        ids, users = [row[0] for row in pending], {row[1] for row in pending}
+        transaction.on_commit(lambda: forget_unread(users))
+        transaction.on_commit(lambda: email_notifications(ids))
 
 
 def email_notifications(notification_ids) -> int:
@@ -430,8 +498,10 @@ def email_notifications(notification_ids) -> int:
                     continue  # emailed already, or another process is sending it
                 if notification.user.email:
                     send_mail(
-                        "Talking Therapies: a case needs supervision (risk)",
-                        f"{notification.message}\nOpen your supervision dashboard to review it.",
+                        "Talking Therapies: a case needs supervision",
+                        "A case held by one of your supervisees needs case-management supervision.\n"
+                        f"Log in to see it: {settings.SITE_URL.rstrip('/')}"
+                        f"{reverse('supervision:notification_open', args=[notification.pk])}\n",
                         settings.DEFAULT_FROM_EMAIL,
                         [notification.user.email],
                     )
@@ -443,15 +513,13 @@ def email_notifications(notification_ids) -> int:
 
 
 def email_notifications_due(*, now: datetime | None = None, grace: timedelta = EMAIL_GRACE) -> int:
-    """The periodic catch-up: emails every risk notification raised more than
+    """The periodic catch-up: emails every notification raised more than
     `grace` ago whose email has not gone (oldest first, EMAIL_SWEEP_BATCH a run).
     Reads the partial index `notification_email_due_idx`. Returns emails sent."""
-    from .models import FlagReason, Notification
+    from .models import Notification
 
     due = (
-        Notification.objects.filter(
-            emailed_at__isnull=True, created_at__lte=(now or timezone.now()) - grace, flag__reason=FlagReason.RISK
-        )
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=(now or timezone.now()) - grace)
         .order_by("created_at", "id")
         .values_list("id", flat=True)[:EMAIL_SWEEP_BATCH]
     )

@@ -13,5 +13,8 @@ urlpatterns = [
     path("cases/<uuid:referral_id>/request/", views.request_supervision, name="request"),
     path("clinical-skills/", views.clinical_skills, name="clinical_skills"),
     path("compliance/", views.compliance, name="compliance"),
+    path("sessions/<int:session_id>/agenda/", views.agenda_change, name="agenda_change"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("notifications/<int:notification_id>/", views.notification_open, name="notification_open"),
 ]

@@ -1,7 +1,10 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -13,8 +16,8 @@ from sessions.charts import measure_series
 from sessions.selectors import record_for_user
 
 from . import selectors, services
-from .forms import CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
-from .models import Flag, FlagReason
+from .forms import AgendaChangeForm, CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
+from .models import FlagReason
 
 
 def _supervisor(request):
@@ -54,9 +57,15 @@ def session_start(request):
 
     def save():
         supervisee = form.cleaned_data["supervisee"]
-        fitted, _ = services.agenda_for(selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk))
+        carried = selectors.carried_from_last_session(supervisor=request.user, supervisee_id=supervisee.pk)
+        plan = services.agenda_plan(
+            selectors.flagged_cases(user=request.user, supervisee_id=supervisee.pk), carried_before=carried
+        )
         session = services.supervision_session_start(
-            user=request.user, supervisee=supervisee, agenda_referral_ids=[case.pk for case in fitted]
+            user=request.user,
+            supervisee=supervisee,
+            agenda_referral_ids=[case.pk for case, _ in plan],
+            agenda_minutes=[minutes for _, minutes in plan],
         )
         return reverse("supervision:session", args=[session.pk])
 
@@ -67,24 +76,40 @@ def session_start(request):
 
 
 def session_detail(request, session_id):
+    """The agenda with its clock (issue 16 item 2): each case's reasons in words
+    with their evidence, its minutes and start time; the cases past the hour as
+    carried; a reviewed row keeps its name and shows the decision."""
     _supervisor(request)
     session = selectors.supervision_session_for_user(user=request.user, session_id=session_id)
-    cases = {c.pk: c for c in selectors.flagged_cases(user=request.user, supervisee_id=session.supervisee_id)}
-    reviewed = set(session.reviews.values_list("referral_id", flat=True))
-    agenda = [{"id": rid, "case": cases.get(rid), "reviewed": rid in reviewed} for rid in session.agenda]
-    later = [c for c in cases.values() if c.pk not in set(session.agenda)]
-    # The page names every case on the agenda and every one that waits: one audit
-    # entry listing them, so each patient's access page shows this read.
-    audit_list(
-        user=request.user,
-        object_type="supervision_session",
-        rows=[item["case"] for item in agenda if item["case"] is not None] + later,
-    )
-    return render(request, "supervision/session.html", {"session": session, "agenda": agenda, "later": later})
+    context = selectors.agenda_for_session(user=request.user, session=session)
+    audit_list(user=request.user, object_type="supervision_session", rows=context["audited"])
+    return render(request, "supervision/session.html", {"session": session, **context})
+
+
+@require_POST
+def agenda_change(request, session_id):
+    """Move a case up or down, or add one of the supervisee's open cases."""
+    _supervisor(request)
+    session = selectors.supervision_session_for_user(user=request.user, session_id=session_id)
+    form = AgendaChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.supervision_agenda_change(
+                user=request.user,
+                session=session,
+                referral_id=form.cleaned_data["referral"],
+                action=form.cleaned_data["action"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Choose a case to add or move.")
+    return redirect(f"{reverse('supervision:session', args=[session.pk])}#agenda")
 
 
 def case_review(request, referral_id, session_id=None):
-    # No role gate before the record: the write's policy answers (403), as in the API.
+    """Everything needed to decide (issue 16 item 1) and the decision form. No
+    role gate before the record: the write's policy answers (403), as in the API."""
     session = selectors.supervision_session_for_user(user=request.user, session_id=session_id) if session_id else None
     referral = referral_get_for_user(user=request.user, referral_id=referral_id)
     # 403, as from the API: a supervisor's own caseload is reviewed by their own supervisor
@@ -93,26 +118,28 @@ def case_review(request, referral_id, session_id=None):
     if request.method == "POST":
 
         def save():
-            services.case_review_record(user=request.user, referral=referral, session=session, **form.cleaned_data)
+            review = services.case_review_record(
+                user=request.user, referral=referral, session=session, **form.cleaned_data
+            )
+            next_url = reverse("supervision:dashboard")
             if session:
-                next_id = next(
-                    (
-                        rid
-                        for rid in session.agenda
-                        if rid != referral.pk and not session.reviews.filter(referral_id=rid).exists()
-                    ),
-                    None,
+                next_id = selectors.next_on_agenda(session=session, after=referral.pk)
+                next_url = (
+                    reverse("supervision:session_case", args=[session.pk, next_id])
+                    if next_id
+                    else reverse("supervision:session", args=[session.pk])
                 )
-                if next_id:
-                    return reverse("supervision:session_case", args=[session.pk, next_id])
-                return reverse("supervision:session", args=[session.pk])
-            return reverse("supervision:dashboard")
+            if review.step_change is not None:
+                # The case may have left this supervisor's line: say where it went, not 404.
+                outcome = reverse("stepped_care:step_change_outcome", args=[review.step_change.pk])
+                return f"{outcome}?{urlencode({'next': next_url})}"
+            return next_url
 
         done = submit_once(request, form, save=save, success="Review recorded.")
         if done is not None:
             return done
     record = record_for_user(user=request.user, referral=referral)
-    flags = list(Flag.objects.filter(referral=referral, resolved_at__isnull=True))
+    context = selectors.review_context(referral=referral, record=record)
     return render(
         request,
         "supervision/case_review.html",
@@ -121,9 +148,9 @@ def case_review(request, referral_id, session_id=None):
             "referral": referral,
             "patient": referral.patient,
             "session": session,
-            "flags": flags,
             "chart_series": measure_series(record["sessions"]),
             **record,
+            **context,
         },
     )
 
@@ -186,6 +213,25 @@ def request_supervision(request, referral_id):
 
 
 def notifications(request):
-    items = list(request.user.notifications.all()[:50])
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    """The user's notifications: case name, reason, a link to its review (issue 16 item 3)."""
+    items = selectors.notifications_for_user(user=request.user)
+    audit_list(user=request.user, object_type="notification", rows=[n for n in items if n.patient_id])
     return render(request, "supervision/notifications.html", {"items": items})
+
+
+def notification_open(request, notification_id):
+    """Follows a notification (the link in its email, behind log-in) to the case's
+    review, marking it read; a case no longer reviewable goes to the list."""
+    notification = selectors.notification_get_for_user(user=request.user, notification_id=notification_id)
+    services.notification_mark_read(user=request.user, notification_ids=[notification.pk])
+    if notification.flag_id and request.user.role == Role.SUPERVISOR and notification.reviewable:
+        return redirect("supervision:case_review", notification.flag.referral_id)
+    return redirect("supervision:notifications")
+
+
+@require_POST
+def notifications_mark_read(request):
+    ids = request.POST.getlist("notification")
+    services.notification_mark_read(user=request.user, notification_ids=None if request.POST.get("all") else ids)
+    messages.success(request, "Marked as read.")
+    return redirect("supervision:notifications")

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "supervision.context_processors.unread_notifications",
             ],
         },
     },
@@ -224,6 +225,19 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@talking-therapies.invalid")
+# The site's address as a user reaches it: the only thing an email's link carries.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Case-management supervision's clock (DOMAIN.md "Supervision", configurable):
+# the session's length and the minutes a case takes, by its most demanding flag.
+SUPERVISION_SESSION_MINUTES = env.int("SUPERVISION_SESSION_MINUTES", default=60)
+SUPERVISION_MINUTES_PER_CASE = {
+    "risk": 10,
+    "awaiting_step": 8,
+    "step_change": 8,
+    "deterioration": 8,
+    "default": 5,
+}
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True

@@ -51,7 +51,10 @@ def test_supervisor_confirms_a_step_up_and_the_flag_goes(page, login):
     # no therapist named: the case waits on the step 3 list and stays on the PWP's caseload until allocated
     page.get_by_role("button", name="Record review").click()
 
-    # then the flag has gone from the dashboard and the record shows the step change
+    # then the page says where the case went (issue 16), and the flag has gone from the dashboard
+    page.wait_for_url("**/step-changes/*/**")
+    assert "to step 3, waiting for allocation at step 3" in page.locator("#case-moved").inner_text()
+    page.get_by_role("link", name="Next case").click()
     page.wait_for_url("**/supervision/")
     assert page.locator("#flagged-cases").get_by_text("Exampleton").count() == 0
     assert not Flag.objects.filter(referral=referral, resolved_at__isnull=True).exists()

@@ -116,7 +116,10 @@ def test_session_saved_while_redis_is_down_and_followup_runs_once_when_it_is_bac
         message = OutboxMessage.objects.get()
         assert message.task == "supervision.flag_referral" and message.args == [str(referral.pk)]
         assert message.sent_at is None and message.attempts == 1 and message.last_error
-        assert not Flag.objects.exists()  # the follow-up waits for Redis
+        # the risk flag and the supervisor's notification are in the save's own transaction
+        # (issue 16); the email, the follow-up, waits for Redis
+        assert list(Flag.objects.values_list("reason", flat=True)) == ["risk"]
+        assert Notification.objects.filter(user=supervisor, emailed_at__isnull=True).count() == 1
 
         # when Redis is back, the relay runs (the command beat's task also runs) and a worker consumes
         broker.start() if fault == "killed" else broker.thaw()

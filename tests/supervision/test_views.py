@@ -42,13 +42,16 @@ def test_agenda_query_budget_and_it_fits_the_hour(client, team, django_assert_ma
     response = client.post(reverse("supervision:session_start"), {"supervisee": pwp.pk})
     session = SupervisionSession.objects.get()
     assert response.status_code == 302
-    # the session, the flagged cases, the reviews done in this session: constant.
-    with django_assert_max_num_queries(8):
+    # session and user, the session, the visible agenda cases, this session's reviews and the
+    # moves they made, the open flags, the facts (referrals, flags, measures, risk, sessions,
+    # proposals), the cases to add, the audit insert: constant whatever the agenda's length.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("supervision:session", args=[session.pk]))
-    agenda = response.context["agenda"]
-    assert agenda[0]["case"].has_risk
-    assert len(agenda) == min(size, 11)  # 10 minutes for the risk case, 5 for each other
-    assert len(agenda) + len(response.context["later"]) == size
+    fitted, carried = response.context["fitted"], response.context["carried"]
+    assert fitted[0]["has_risk"]
+    assert len(fitted) == min(size, 11)  # 10 minutes for the risk case, 5 for each other
+    assert len(fitted) + len(carried) == size  # nothing dropped: the rest is carried
+    assert response.context["used"] + response.context["spare"] == 60
 
 
 def test_other_supervisors_get_404(client, team):
