@@ -21,6 +21,7 @@ from .retention import SCHEDULE_VERSION, retention_years
 # PROTECT): (model, the lookup from it to the patient). tests/accounts/test_purge.py
 # fails when a model that points at one of these is missing from the list.
 CLINICAL_RECORD_PLAN: tuple[tuple[str, str], ...] = (
+    ("therapy_sessions.SessionDraft", "referral__patient"),
     ("supervision.Notification", "flag__referral__patient"),
     ("supervision.Flag", "referral__patient"),
     ("supervision.CaseReview", "referral__patient"),
@@ -122,5 +123,33 @@ def records_purge(*, record_class: str, today: dt.date | None = None) -> dict[st
             "retention_years": retention_years(record_class),
             "schedule_version": SCHEDULE_VERSION,
         },
+    )
+    return deleted
+
+
+DRAFT_MODEL = "therapy_sessions.SessionDraft"
+
+
+def drafts_due(*, now: dt.datetime | None = None):
+    """Unsaved session-form drafts (sessions/drafts.py) older than
+    DRAFT_RETENTION_DAYS days: clinical text nobody saved, kept only long
+    enough to be restored (issue 15)."""
+    from django.conf import settings
+
+    days = int(getattr(settings, "DRAFT_RETENTION_DAYS", 14))
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    return apps.get_model(DRAFT_MODEL).objects.filter(updated_at__lt=cutoff), days
+
+
+@transaction.atomic
+def drafts_purge(*, now: dt.datetime | None = None) -> int:
+    """Deletes the drafts past their period and audits the purge (count only)."""
+    qs, days = drafts_due(now=now)
+    deleted = qs._raw_delete(qs.db)
+    audit_record(
+        user=None,
+        action=AccessAction.PURGE,
+        object_type="session_drafts",
+        detail={"deleted": {DRAFT_MODEL: deleted}, "retention_days": days},
     )
     return deleted

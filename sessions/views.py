@@ -1,18 +1,21 @@
 import uuid
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from iapt.forms import apply_validation_error
 from patients import selectors as patient_selectors
 from patients.selectors import audit_list
 
-from . import selectors, services
+from . import drafts, selectors, services
 from .charts import measure_series
 from .forms import AmendmentForm, AssessmentForm, CaseloadFilterForm, RiskEventForm, SessionForm, StepProposalForm
 
@@ -56,8 +59,10 @@ def caseload(request):
     # The record link of each row, built from one reverse() (a reverse per row
     # was a tenth of the page's time at 250 rows).
     record_url = reverse("sessions:record", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
+    session_url = reverse("sessions:session_create", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
     for row in page.rows:
         row.record_url = record_url.format(row.pk)
+        row.session_url = session_url.format(row.pk)
     return render(
         request,
         "sessions/caseload.html",
@@ -95,13 +100,16 @@ def referral_record(request, referral_id):
     )
 
 
-def _session_form_view(request, referral_id, *, form_class, template, service, extra_context=None):
+def _session_form_view(request, referral_id, *, form_class, template, service, kind, extra_context=None):
     """A POST is one transaction: the referral read under its row lock (so the
     service need not read it again), the audit of that read, the session with
-    its measures and the outbox message commit together, once. A form with
-    errors commits the read's audit alone and shows what was typed."""
+    its measures, the removal of the form's draft and the outbox message commit
+    together, once. A form with errors commits the read's audit alone and shows
+    what was typed. A form opened with a draft kept (sessions/drafts.py) shows
+    the draft and when it was kept."""
     posted = request.method == "POST"
     saved = False
+    draft = None
     with transaction.atomic():
         # The page shows the patient (header); a POST that saves shows nothing, so
         # it reads the referral row alone and a form with errors loads the patient.
@@ -109,10 +117,20 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
         if not referral.is_open:
             messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
             return redirect("sessions:record", referral.pk)
-        form = form_class(request.POST or None, referral=referral)
+        if posted:
+            form = form_class(request.POST, referral=referral)
+        else:
+            draft = drafts.session_draft_get_for_user(user=request.user, referral=referral, kind=kind)
+            initial = None
+            if draft is not None:
+                prototype = form_class(referral=referral)
+                multi = {n for n, f in prototype.fields.items() if isinstance(f, forms.MultipleChoiceField)}
+                initial = drafts.initial_from_draft(draft, multi)
+            form = form_class(initial=initial, referral=referral)
         if posted and form.is_valid():
             try:
                 service(request, referral, form)
+                drafts.session_draft_discard(user=request.user, referral=referral, kind=kind, reason="saved")
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
@@ -120,6 +138,7 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
     if saved:
         messages.success(request, "Session saved.")
         return redirect("sessions:record", referral.pk)
+    can_draft = request.user.role in services.RECORDING_ROLES
     return render(
         request,
         template,
@@ -128,9 +147,52 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
             "referral": referral,
             "patient": referral.patient,
             "instrument_config": form.instrument_config(),
+            "error_links": form.error_links() if form.errors else [],
+            "draft": draft,
+            "draft_url": reverse("sessions:draft_save", args=[referral.pk, kind]) if can_draft else "",
+            "draft_discard_url": reverse("sessions:draft_discard", args=[referral.pk, kind]),
             **(extra_context or {}),
         },
     )
+
+
+_DRAFT_FORMS = {"session": "sessions:session_create", "assessment": "sessions:assessment_create"}
+
+
+def _draft_form_class(kind):
+    if kind not in _DRAFT_FORMS:
+        raise Http404
+    return SessionForm if kind == "session" else AssessmentForm
+
+
+@require_POST
+def draft_save(request, referral_id, kind):
+    """Keeps the form's draft (sessions/drafts.py), posted by the form's script
+    every few seconds while the person types and when the page is hidden.
+    Answers JSON {"kept_at": "HH:MM"}; 400 with messages for a refused draft.
+    Passive: it does not restart the idle clock (accounts.middleware), so an
+    idle session still ends on time."""
+    form_class = _draft_form_class(kind)
+    referral = drafts.referral_for_draft(user=request.user, referral_id=referral_id)
+    allowed = set(form_class(referral=referral).fields)
+    try:
+        data = drafts.clean_draft_data(dict(request.POST.lists()), allowed)
+        draft = drafts.session_draft_save(user=request.user, referral=referral, kind=kind, data=data)
+    except ValidationError as exc:
+        return JsonResponse({"errors": exc.messages}, status=400)
+    return JsonResponse({"kept_at": timezone.localtime(draft.updated_at).strftime("%H:%M:%S")})
+
+
+draft_save.passive = True
+
+
+@require_POST
+def draft_discard(request, referral_id, kind):
+    _draft_form_class(kind)
+    referral = _clinical_referral(request, referral_id)
+    if drafts.session_draft_discard(user=request.user, referral=referral, kind=kind):
+        messages.info(request, "Draft discarded.")
+    return redirect(_DRAFT_FORMS[kind], referral.pk)
 
 
 def session_create(request, referral_id):
@@ -140,7 +202,7 @@ def session_create(request, referral_id):
         )
 
     return _session_form_view(
-        request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save
+        request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save, kind="session"
     )
 
 
@@ -166,6 +228,7 @@ def assessment_create(request, referral_id):
         form_class=AssessmentForm,
         template="sessions/assessment_form.html",
         service=save,
+        kind="assessment",
         extra_context={"matrix": MATRIX},
     )
 

@@ -54,12 +54,12 @@ def statement(sql: str) -> str:
     kind = words[0]
     if kind in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
         return kind
-    table = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}[kind]
+    table = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE", "DELETE": "FROM"}[kind]
     return f"{kind} {words[words.index(table) + 1].split('.')[0]}"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_session_post_costs_fifteen_statements_in_one_transaction_and_a_publish(client, broker_queue):
+def test_a_session_post_costs_sixteen_statements_in_one_transaction_and_a_publish(client, broker_queue):
     # given a PWP with a case, logged in (transaction=True: the commits are real, as in production)
     pwp = UserFactory(role=Role.PWP)
     referral = ReferralFactory(patient__service=pwp.service, assigned_practitioner=pwp)
@@ -72,7 +72,8 @@ def test_a_session_post_costs_fifteen_statements_in_one_transaction_and_a_publis
     # then the statements are exactly these: the middleware's two reads, then one
     # transaction (the referral read under its lock and that read audited, the
     # service's savepoint, the session, both measures in one INSERT, the referral's
-    # dates, the write's audit, the outbox message), then, after the publish, the
+    # dates, the write's audit, the outbox message, the form's draft removed: issue
+    # 15), then, after the publish, the
     # commit hook's mark that the message was sent. The service no longer reads
     # the referral again nor the case's sessions; this pins that.
     assert response.status_code == 302
@@ -89,6 +90,7 @@ def test_a_session_post_costs_fifteen_statements_in_one_transaction_and_a_publis
         "INSERT accounts_accesslog",
         "INSERT outbox_outboxmessage",
         "RELEASE",
+        "DELETE therapy_sessions_sessiondraft",
         "COMMIT",
         "UPDATE outbox_outboxmessage",
     ]

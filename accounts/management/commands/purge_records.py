@@ -46,5 +46,11 @@ class Command(BaseCommand):
                 continue
             deleted = purge.records_purge(record_class=name)
             self.stdout.write(self.style.SUCCESS(f"  deleted {sum(deleted.values())} rows"))
+        if not record_classes:
+            # Unsaved session-form drafts (issue 15), kept DRAFT_RETENTION_DAYS days.
+            due, days = purge.drafts_due()
+            self.stdout.write(f"session_drafts: {days} days\n  {purge.DRAFT_MODEL}: {due.count()}")
+            if not dry_run:
+                self.stdout.write(self.style.SUCCESS(f"  deleted {purge.drafts_purge()} rows"))
         if dry_run:
             self.stdout.write("Dry run: nothing deleted.")
