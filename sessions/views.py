@@ -202,7 +202,12 @@ def session_create(request, referral_id):
         )
 
     return _session_form_view(
-        request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save, kind="session"
+        request,
+        referral_id,
+        form_class=SessionForm,
+        template="sessions/session_form.html",
+        service=save,
+        kind="session",
     )
 
 
