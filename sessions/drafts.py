@@ -68,11 +68,21 @@ def clean_draft_data(fields: dict[str, list[str]], allowed: set[str]) -> dict[st
 
 
 @transaction.atomic
-def session_draft_save(*, user: User, referral: Referral, kind: str, data: dict[str, list[str]]) -> SessionDraft:
+def session_draft_save(
+    *, user: User, referral: Referral, kind: str, data: dict[str, list[str]], opened_at=None
+) -> SessionDraft | None:
     """Keeps (creates or replaces) the user's draft of this form for this referral.
-    data: {field name: [values]} as clean_draft_data returns it."""
+    data: {field name: [values]} as clean_draft_data returns it. opened_at: when
+    the page that posts it was served; a draft from a page whose session this
+    user has saved since (an autosave that crossed the Save) is not kept, and
+    None is returned."""
     _check(user, referral, kind)
     now = timezone.now()
+    if opened_at is not None:
+        from .models import TherapySession
+
+        if TherapySession.objects.filter(referral=referral, created_by=user, created_at__gte=opened_at).exists():
+            return None
     draft, created = SessionDraft.objects.update_or_create(
         user=user, referral=referral, kind=kind, defaults={"data": data, "updated_at": now}
     )

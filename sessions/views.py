@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -149,6 +150,7 @@ def _session_form_view(request, referral_id, *, form_class, template, service, k
             "instrument_config": form.instrument_config(),
             "error_links": form.error_links() if form.errors else [],
             "draft": draft,
+            "opened_at": timezone.now().isoformat(),
             "draft_url": reverse("sessions:draft_save", args=[referral.pk, kind]) if can_draft else "",
             "draft_discard_url": reverse("sessions:draft_discard", args=[referral.pk, kind]),
             **(extra_context or {}),
@@ -177,13 +179,30 @@ def draft_save(request, referral_id, kind):
     allowed = set(form_class(referral=referral).fields)
     try:
         data = drafts.clean_draft_data(dict(request.POST.lists()), allowed)
-        draft = drafts.session_draft_save(user=request.user, referral=referral, kind=kind, data=data)
+        draft = drafts.session_draft_save(
+            user=request.user,
+            referral=referral,
+            kind=kind,
+            data=data,
+            opened_at=_opened_at(request.POST.get("_opened_at", "")),
+        )
     except ValidationError as exc:
         return JsonResponse({"errors": exc.messages}, status=400)
+    if draft is None:
+        return JsonResponse({"errors": ["The session was saved: no draft is kept."]}, status=409)
     return JsonResponse({"kept_at": timezone.localtime(draft.updated_at).strftime("%H:%M:%S")})
 
 
 draft_save.passive = True
+
+
+def _opened_at(value: str):
+    """When the posting page was served (an ISO datetime it was given), or None."""
+    try:
+        parsed = parse_datetime(value[:40])
+    except ValueError:
+        return None
+    return parsed if parsed is not None and timezone.is_aware(parsed) else None
 
 
 @require_POST

@@ -225,15 +225,19 @@
   var EVERY = 3000;
   var token = form.elements["csrfmiddlewaretoken"].value;
 
+  var submitted = false;
   function markDirty() { dirty = true; }
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
+  // Saving the session removes the draft on the server; no draft may follow it.
+  form.addEventListener("submit", function () { submitted = true; });
 
   function saveDraft(keepalive) {
-    if (!dirty || (saving && !keepalive)) return;
+    if (!dirty || submitted || (saving && !keepalive)) return;
     dirty = false;
     saving = true;
     var body = new URLSearchParams(new FormData(form));
+    body.append("_opened_at", form.getAttribute("data-opened-at") || "");
     fetch(draftUrl, {
       method: "POST",
       body: body,
