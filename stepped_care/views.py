@@ -39,7 +39,11 @@ class AllocationForm(forms.Form):
     practitioner = forms.TypedChoiceField(label="Practitioner", widget=forms.RadioSelect, coerce=int)
     step = forms.TypedChoiceField(
         label="Step",
-        choices=[(2, "Step 2: low intensity"), (3, "Step 3: high intensity"), (1, "Step 1: signpost / watchful waiting")],
+        choices=[
+            (2, "Step 2: low intensity"),
+            (3, "Step 3: high intensity"),
+            (1, "Step 1: signpost / watchful waiting"),
+        ],
         coerce=int,
     )
 

@@ -106,9 +106,8 @@ def axe_check():
 
     def check(page, label: str = ""):
         violations = axe_violations(page)
-        AXE_RESULTS.append(
-            {"page": label or page.url, "violations": len(violations), "nodes": sum(len(v["nodes"]) for v in violations)}
-        )
+        nodes = sum(len(v["nodes"]) for v in violations)
+        AXE_RESULTS.append({"page": label or page.url, "violations": len(violations), "nodes": nodes})
         assert violations == [], f"axe-core on {label or page.url}: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} {v['nodes'][:5]}" for v in violations
         )
