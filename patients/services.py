@@ -143,8 +143,10 @@ def referral_allocate(*, user: User, referral: Referral, practitioner: User, ste
         decision = referral.step_changes.filter(kind="allocation").order_by("-effective_on", "-pk").first()
         if decision is not None and decision.exclusions and not decision.override_reason.strip():
             raise ValidationError(
-                {"step": "The assessment recorded an exclusion for step 2 and no reason to override it: "
-                 "signpost, or allocate at step 3."}
+                {
+                    "step": "The assessment recorded an exclusion for step 2 and no reason to override it: "
+                    "signpost, or allocate at step 3."
+                }
             )
     referral.assigned_practitioner = practitioner
     referral.current_step = step

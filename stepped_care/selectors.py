@@ -107,9 +107,7 @@ def practitioners_for_allocation(*, user: User) -> list[PractitionerChoice]:
     from patients.codes import OPEN_STATUSES
 
     practitioners = (
-        User.objects.filter(
-            service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True
-        )
+        User.objects.filter(service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True)
         .annotate(open_cases=Count("caseload", filter=Q(caseload__status__in=OPEN_STATUSES)))
         .order_by("role", "last_name", "first_name", "username")
     )

@@ -29,9 +29,7 @@ def pattern(path: str) -> str:
 
 
 def links(page) -> list[str]:
-    hrefs = page.eval_on_selector_all(
-        "nav a[href], main a[href]", "els => els.map(e => e.getAttribute('href'))"
-    )
+    hrefs = page.eval_on_selector_all("nav a[href], main a[href]", "els => els.map(e => e.getAttribute('href'))")
     return [h for h in hrefs if h and h.startswith("/") and not SKIP.search(h)]
 
 
@@ -47,6 +45,14 @@ def test_every_page_a_role_reaches_has_no_wcag_violation(page, login, demo, user
     depth = dict.fromkeys(queue, 0)
     seen: set[str] = set()
     found: dict[str, list] = {}
+
+    def check(kind):
+        violations = axe_violations(page)
+        nodes = sum(len(v["nodes"]) for v in violations)
+        AXE_RESULTS.append({"role": username, "page": kind, "violations": len(violations), "nodes": nodes})
+        if violations:
+            found[kind] = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['nodes'][:3]}" for v in violations]
+
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
         kind = pattern(path)
@@ -56,12 +62,7 @@ def test_every_page_a_role_reaches_has_no_wcag_violation(page, login, demo, user
         response = page.goto(path)
         if response is None or response.status != 200 or "/login/" in page.url:
             continue
-        violations = axe_violations(page)
-        AXE_RESULTS.append(
-            {"role": username, "page": kind, "violations": len(violations), "nodes": sum(len(v["nodes"]) for v in violations)}
-        )
-        if violations:
-            found[kind] = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['nodes'][:3]}" for v in violations]
+        check(kind)
         if depth[path] < 2:
             for href in links(page):
                 if href not in depth:
@@ -69,14 +70,6 @@ def test_every_page_a_role_reaches_has_no_wcag_violation(page, login, demo, user
                     queue.append(href)
     # Pages reached by a form rather than a link: the supervision agenda and a
     # case review in it; the session form refused, with its error summary.
-    def check(kind):
-        violations = axe_violations(page)
-        AXE_RESULTS.append(
-            {"role": username, "page": kind, "violations": len(violations), "nodes": sum(len(v["nodes"]) for v in violations)}
-        )
-        if violations:
-            found[kind] = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['nodes'][:3]}" for v in violations]
-
     if username == "supervisor":
         page.goto("/supervision/")
         page.get_by_role("button", name=re.compile("^Open supervision with")).first.click()
