@@ -151,8 +151,8 @@ def _session_form_view(request, referral_id, *, form_class, template, service, k
             "error_links": form.error_links() if form.errors else [],
             "draft": draft,
             "opened_at": timezone.now().isoformat(),
-            "draft_url": reverse("sessions:draft_save", args=[referral.pk, kind]) if can_draft else "",
-            "draft_discard_url": reverse("sessions:draft_discard", args=[referral.pk, kind]),
+            "draft_url": reverse("sessions:draft_save", kwargs={"referral_id": referral.pk, "kind": kind}) if can_draft else "",
+            "draft_discard_url": reverse("sessions:draft_discard", kwargs={"referral_id": referral.pk, "kind": kind}),
             **(extra_context or {}),
         },
     )

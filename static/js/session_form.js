@@ -207,10 +207,8 @@
   update();
 
   // ---- focus: the error summary, else the first field that needs input -------
-  var summaryBox = document.getElementById("error-summary");
-  if (summaryBox) {
-    summaryBox.focus();
-  } else {
+  // (error_summary.js focuses the summary when the page came back with errors)
+  if (!document.getElementById("error-summary")) {
     var first = rows().filter(visible).filter(function (r) { return !answered(r); })[0];
     var target = first ? rowTarget(first) : afterMeasures();
     if (target) target.focus();

@@ -25,7 +25,7 @@ def case():
 
 
 def draft_url(referral, kind="session"):
-    return reverse("sessions:draft_save", args=[referral.pk, kind])
+    return reverse("sessions:draft_save", kwargs={"referral_id": referral.pk, "kind": kind})
 
 
 def session_data(**overrides):
@@ -83,7 +83,7 @@ def test_drafts_follow_the_record_access_rules(client, case):
         client.force_login(user)
         assert client.post(draft_url(referral), session_data()).status_code == 404
     client.force_login(pwp)
-    assert client.post(draft_url(referral, kind="nonsense"), session_data()).status_code == 404
+    assert client.post(f"/referrals/{referral.pk}/drafts/nonsense/", session_data()).status_code == 404
     assert client.get(draft_url(referral)).status_code == 405
     assert not SessionDraft.objects.exists()
 
@@ -117,7 +117,7 @@ def test_discard_removes_the_draft_and_audits_it(client, case):
     pwp, referral = case
     client.force_login(pwp)
     client.post(draft_url(referral), session_data())
-    response = client.post(reverse("sessions:draft_discard", args=[referral.pk, "session"]))
+    response = client.post(reverse("sessions:draft_discard", kwargs={"referral_id": referral.pk, "kind": "session"}))
     assert response.status_code == 302
     assert not SessionDraft.objects.exists()
     assert AccessLog.objects.filter(action=AccessAction.DELETE, object_type="sessiondraft").exists()
