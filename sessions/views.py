@@ -140,6 +140,7 @@ def _session_form_view(request, referral_id, *, form_class, template, service, k
         messages.success(request, "Session saved.")
         return redirect("sessions:record", referral.pk)
     can_draft = request.user.role in services.RECORDING_ROLES
+    draft_kwargs = {"referral_id": referral.pk, "kind": kind}
     return render(
         request,
         template,
@@ -151,8 +152,8 @@ def _session_form_view(request, referral_id, *, form_class, template, service, k
             "error_links": form.error_links() if form.errors else [],
             "draft": draft,
             "opened_at": timezone.now().isoformat(),
-            "draft_url": reverse("sessions:draft_save", kwargs={"referral_id": referral.pk, "kind": kind}) if can_draft else "",
-            "draft_discard_url": reverse("sessions:draft_discard", kwargs={"referral_id": referral.pk, "kind": kind}),
+            "draft_url": reverse("sessions:draft_save", kwargs=draft_kwargs) if can_draft else "",
+            "draft_discard_url": reverse("sessions:draft_discard", kwargs=draft_kwargs),
             **(extra_context or {}),
         },
     )
