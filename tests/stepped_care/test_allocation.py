@@ -35,7 +35,7 @@ def unallocated(service, days, **kwargs):
 
 
 @pytest.mark.parametrize("size", [2, 8])
-def test_incoming_lists_the_unallocated_oldest_first_with_the_wait(client, service, size, django_assert_max_num_queries):
+def test_incoming_lists_the_unallocated_oldest_first(client, service, size, django_assert_max_num_queries):
     service, admin, pwp = service
     for days in range(size):
         unallocated(service, days=10 + days)
