@@ -47,6 +47,20 @@ class RequestContextMiddleware:
         return response
 
 
+def _passive(request) -> bool:
+    """A request the page makes by itself (a form's draft autosave, a view
+    marked `passive = True`) is not activity: it must not keep an idle session
+    alive (issue 15)."""
+    from django.urls import Resolver404, resolve
+
+    if request.method != "POST" or "/drafts/" not in request.path_info:
+        return False
+    try:
+        return getattr(resolve(request.path_info).func, "passive", False)
+    except Resolver404:
+        return False
+
+
 class IdleTimeoutMiddleware:
     """Ends a session left idle for SESSION_IDLE_TIMEOUT seconds (DSPT, ASVS 3.3.2):
     the next request logs the user out and sends them to log in again, back to
@@ -72,7 +86,7 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, "You were logged out after a period of inactivity. Please log in again.")
                 return redirect_to_login(request.get_full_path())
-            if last is None or now - last >= self.WRITE_EVERY:
+            if (last is None or now - last >= self.WRITE_EVERY) and not _passive(request):
                 request.session[self.KEY] = now
             response = self.get_response(request)
             if "Cache-Control" not in response:

@@ -534,6 +534,7 @@ def session_post_data(when) -> dict:
         **{f"PHQ9_{i}": str(i % 3) for i in range(1, 9)},
         "PHQ9_9": "0",
         **{f"GAD7_{i}": str(i % 3) for i in range(1, 8)},
+        "confirm_no_adsm": "on",  # the case's ADSM not collected this time (issue 15)
     }
 
 

@@ -210,6 +210,7 @@ def simulated_pwp(n: int, base: str, deadline: float, recorder: Recorder, seed: 
                 **{f"PHQ9_{i + 1}": str(v) for i, v in enumerate(items)},
                 "PHQ9_9": "0",
                 **{f"GAD7_{i}": str(rng.randrange(0, 3)) for i in range(1, 8)},
+                "confirm_no_adsm": "on",  # the case's ADSM not collected this time (issue 15)
             },
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,6 +21,15 @@ class LocalDateTimeField(BoundedDateTimeField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        if isinstance(value, str):
+            # The field's own input formats first (the session form's UK "dd/mm/yyyy hh:mm"),
+            # then ISO 8601: either way the wall-clock time goes through the one parser.
+            for fmt in self.input_formats:
+                try:
+                    value = datetime.strptime(value.strip(), fmt)  # noqa: DTZ007 - read in the service's zone below
+                    break
+                except (ValueError, TypeError):
+                    continue
         try:
             return datetimes.parse(value, require_offset=False)
         except datetimes.DateTimeInputError as exc:

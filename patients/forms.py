@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Role, Team, User
@@ -28,7 +29,8 @@ class RegistrationForm(forms.Form):
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
     date_of_birth = BoundedDateField(widget=DateInput)
-    sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices)
+    # No default (issue 15): a blank the administrator must choose, never a silent "Male".
+    sex = forms.ChoiceField(choices=[("", "Choose…")] + list(Patient._meta.get_field("sex").choices))
     gender_identity = forms.CharField(max_length=100, required=False)
     ethnicity = forms.ChoiceField(choices=Patient._meta.get_field("ethnicity").choices, initial="Z")
     phone = forms.CharField(max_length=20, required=False, validators=[PHONE])
@@ -45,7 +47,7 @@ class RegistrationForm(forms.Form):
     )
     gp_practice_name = forms.CharField(max_length=200, required=False, label="GP practice")
     source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
-    received_on = BoundedDateField(widget=DateInput, label="Referral received")
+    received_on = BoundedDateField(widget=DateInput, label="Referral received", initial=timezone.localdate)
     problem_descriptor = forms.ChoiceField(
         choices=[("", "Not yet known")] + list(ProblemDescriptor.choices), required=False
     )

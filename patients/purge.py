@@ -26,6 +26,7 @@ cutoff_for = purge.cutoff_for
 # PROTECT): (model, the lookup from it to the patient). tests/accounts/test_purge.py
 # fails when a model that points at one of these is missing from the list.
 CLINICAL_RECORD_PLAN: tuple[tuple[str, str], ...] = (
+    ("therapy_sessions.SessionDraft", "referral__patient"),
     ("supervision.Notification", "flag__referral__patient"),
     ("supervision.Flag", "referral__patient"),
     ("supervision.CaseReview", "referral__patient"),

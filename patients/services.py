@@ -163,6 +163,18 @@ def referral_allocate(*, user: User, referral: Referral, practitioner: User, ste
         raise ValidationError({"practitioner": "The practitioner works for another service."})
     if not referral.is_open:
         raise ValidationError("An ended referral cannot be allocated.")
+    if step == 2:
+        # The step decision at assessment (stepped_care, through the reverse
+        # relation: no import of a higher floor) that recorded a step 2
+        # exclusion without an override reason refuses step 2 (DOMAIN.md "Stepped care").
+        decision = referral.step_changes.filter(kind="allocation").order_by("-effective_on", "-pk").first()
+        if decision is not None and decision.exclusions and not decision.override_reason.strip():
+            raise ValidationError(
+                {
+                    "step": "The assessment recorded an exclusion for step 2 and no reason to override it: "
+                    "signpost, or allocate at step 3."
+                }
+            )
     referral.assigned_practitioner = practitioner
     referral.current_step = step
     if referral.opened_at is None:

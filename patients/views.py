@@ -16,6 +16,8 @@ from . import selectors, services
 from .forms import PatientEditForm, PatientSearchForm, ReferralEditForm, ReferralFilterForm, RegistrationForm
 
 PAGE_SIZE = 50
+# Who allocates referrals in the browser (stepped_care.views.allocate; patients.services.referral_allocate).
+ALLOCATING_ROLES = (Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.SUPERVISOR)
 
 
 def referral_list(request):
@@ -34,6 +36,7 @@ def referral_list(request):
             "page": page,
             "query": query.urlencode(),
             "can_register": request.user.role in services.REGISTRATION_ROLES,
+            "can_allocate": request.user.role in ALLOCATING_ROLES,
             "search_form": PatientSearchForm(),
         },
     )
@@ -78,6 +81,7 @@ def patient_detail(request, patient_id):
             "referrals": referrals,
             "show_clinical": request.user.role != Role.REFERRAL_ADMIN,
             "can_edit": request.user.role in services.EDITING_ROLES,
+            "can_allocate": request.user.role in ALLOCATING_ROLES,
         },
     )
 

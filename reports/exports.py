@@ -29,6 +29,25 @@ from django.utils import timezone
 
 from .sql import COLUMNS, outcome_rows_sql
 
+
+def _code_lists() -> dict[str, dict[str, str]]:
+    """The national code lists a record row carries, code -> words (issue 15:
+    a person reads the words; the export keeps the codes and adds the words)."""
+    from patients.codes import EndCode, Ethnicity, ProblemDescriptor, ReferralSource, ReferralStatus, Sex
+
+    return {
+        "sex": dict(Sex.choices),
+        "ethnicity": dict(Ethnicity.choices),
+        "source": dict(ReferralSource.choices),
+        "problem_descriptor": dict(ProblemDescriptor.choices),
+        "status": dict(ReferralStatus.choices),
+        "end_code": dict(EndCode.choices),
+    }
+
+
+CODE_LISTS = _code_lists()
+LABEL_KEYS = tuple(f"{name}_label" for name in CODE_LISTS)  # after the codes, at the end of each row
+
 CHUNK_ROWS = 2000
 CSV_FLUSH_BYTES = 64 * 1024
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, the header row included
@@ -38,11 +57,15 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PSEUDONYMISED_KEYS = ("referral_pseudonym", "patient_pseudonym", "birth_year")
 IDENTIFIABLE_KEYS = ("referral_id", "nhs_number", "given_name", "family_name", "date_of_birth")
 SHARED_KEYS = tuple(c.name for c in COLUMNS if not c.internal and not c.identifiable)
-KINDS = {c.name: c.kind for c in COLUMNS} | {
-    "referral_pseudonym": "text",
-    "patient_pseudonym": "text",
-    "birth_year": "int",
-}
+KINDS = (
+    {c.name: c.kind for c in COLUMNS}
+    | {
+        "referral_pseudonym": "text",
+        "patient_pseudonym": "text",
+        "birth_year": "int",
+    }
+    | dict.fromkeys(LABEL_KEYS, "text")
+)
 
 
 def safe_cell(value):
@@ -74,7 +97,7 @@ def _keyed_hmac(key: str):
 
 
 def headers(*, identifiable: bool) -> list[str]:
-    return list((IDENTIFIABLE_KEYS if identifiable else PSEUDONYMISED_KEYS) + SHARED_KEYS)
+    return list((IDENTIFIABLE_KEYS if identifiable else PSEUDONYMISED_KEYS) + SHARED_KEYS + LABEL_KEYS)
 
 
 def record_cells(record: dict, *, identifiable: bool, key: str | None = None) -> list:
@@ -88,7 +111,8 @@ def record_cells(record: dict, *, identifiable: bool, key: str | None = None) ->
             pseudonymise(record["nhs_number"], key=key),
             dob.year if dob else None,
         ]
-    return lead + [record[k] for k in SHARED_KEYS]
+    labels = [CODE_LISTS[name].get(record.get(name) or "", "") for name in CODE_LISTS]
+    return lead + [record[k] for k in SHARED_KEYS] + labels
 
 
 def iter_records(scope, *, identifiable: bool = False, chunk_size: int = CHUNK_ROWS) -> Iterator[dict]:
@@ -553,6 +577,15 @@ def write_report(writer: XlsxWriter, report, *, identifiable: bool, generated_by
             ],
             percent_columns=[3, 4, 6],
         )
+
+
+def write_code_lists(writer: XlsxWriter) -> None:
+    """A sheet of the national code lists the records use, code beside its words (issue 15)."""
+    writer.add_sheet("Code lists")
+    writer.write_row(["Column", "Code", "Meaning"], bold=True)
+    for name, codes in CODE_LISTS.items():
+        for code, label in codes.items():
+            writer.write_row([name, code, label])
 
 
 KIND_LABELS = {

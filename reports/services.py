@@ -151,6 +151,7 @@ def write_export_file(
     try:
         report = figures.service_report(scope)
         exports.write_report(writer, report, identifiable=identifiable, generated_by=generated_by)
+        exports.write_code_lists(writer)
         return writer.write_records(records, identifiable=identifiable, on_rows=on_rows)
     finally:
         writer.close()

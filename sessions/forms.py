@@ -3,19 +3,29 @@ import functools
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from core.fields import LocalDateTimeField
-from core.forms import BoundedDateField, DateInput, DateTimeLocalInput, bootstrap_widgets
+from core.forms import BoundedDateField, DateInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
-from . import measures
-from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS
+from . import measure_schedule, measures
+from .codes import APPOINTMENT_TYPES, ATTENDANCE, ATTENDED, CONSULTATION_MEDIUM, RISK_LEVELS
 from .item_text import answer_label, item_label
 from .services import RiskInput
 
 RISK_FIELDS = ("risk_to_self", "risk_to_others", "risk_from_others", "level", "plan", "actions")
+RISK_REQUIRED = {
+    "risk_to_self": "Choose the risk to self.",
+    "risk_to_others": "Choose the risk to others.",
+    "risk_from_others": "Choose the risk from others.",
+    "level": "Choose the overall risk level.",
+    "plan": "Write the safety plan.",
+}
+STARTED_AT_FORMAT = "%d/%m/%Y %H:%M"
 
 
 def instruments_for(referral: Referral) -> list[str]:
@@ -31,9 +41,13 @@ def instruments_for(referral: Referral) -> list[str]:
 
 
 def interventions_for(step: int | None):
+    """Every intervention the service records, the case's step's first (issue 15:
+    a step 2 case may still be given a step 3 intervention on a step up)."""
     from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
 
-    return list(STEP3_INTERVENTIONS) if step == 3 else list(STEP2_INTERVENTIONS)
+    if step == 3:
+        return list(STEP3_INTERVENTIONS) + list(STEP2_INTERVENTIONS)
+    return list(STEP2_INTERVENTIONS) + list(STEP3_INTERVENTIONS)
 
 
 class _SharedChoicesSelect(forms.Select):
@@ -103,6 +117,14 @@ def _item_value(value: str):
 
 
 @dataclass
+class _GridRow:
+    name: str
+    label: str
+    value: str
+    errors: list
+
+
+@dataclass
 class _MeasureGroup:
     """One instrument's items on the form; the bound fields are made only when
     the form is shown (a saved POST redirects without them)."""
@@ -116,11 +138,45 @@ class _MeasureGroup:
     def bound(self):
         return [self.form[name] for name in self.fields]
 
+    @property
+    def answers(self) -> list[tuple[str, str]]:
+        """The grid's columns: (value, label), the empty choice left out."""
+        field = self.form.fields[self.fields[0]]
+        return [(str(v), _answer_text(label)) for v, label in field.choices if v != ""]
+
+    @property
+    def rows(self) -> list[_GridRow]:
+        """The grid's rows: one per item, with the answer given (a string, "" if none)."""
+        rows = []
+        for name in self.fields:
+            bound = self.form[name]
+            value = bound.value()
+            rows.append(_GridRow(name, bound.label, "" if value in (None, "") else str(value), bound.errors))
+        return rows
+
+    @property
+    def is_adsm(self) -> bool:
+        return measures.INSTRUMENTS[self.code].role == "adsm"
+
+
+def _answer_text(label: str) -> str:
+    """ "0 – Not at all" -> "Not at all" (the grid shows the digit in its own span)."""
+    head, sep, tail = str(label).partition(" – ")
+    return tail if sep else ""
+
 
 class SessionForm(forms.Form):
     """Logs one care contact with its measures, in one form, from the keyboard."""
 
-    started_at = LocalDateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    # One text box (one tab stop), now by default, in the UK format; ISO input is accepted too.
+    started_at = LocalDateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(
+            format=STARTED_AT_FORMAT,
+            attrs={"autocomplete": "off", "spellcheck": "false", "aria-describedby": "started_at-hint"},
+        ),
+        input_formats=[STARTED_AT_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S"],
+    )
     appointment_type = _ReferenceChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
     attendance = _ReferenceChoiceField(choices=list(ATTENDANCE.items()), initial="5")
     medium = _ReferenceChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
@@ -129,6 +185,12 @@ class SessionForm(forms.Form):
     )
     interventions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000)
+    phq9_item9_not_asked = forms.BooleanField(
+        required=False,
+        label="Item 9 not asked",
+        help_text="Tick only when the risk question was not asked: it is never skipped by leaving it empty.",
+    )
+    confirm_no_adsm = forms.BooleanField(required=False, label="Save without it this session")
     risk_recorded = forms.BooleanField(required=False, label="Risk identified in this session")
     risk_to_self = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
     risk_to_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
@@ -156,6 +218,138 @@ class SessionForm(forms.Form):
                 self.fields[name] = copy.deepcopy(prototype)
                 names.append(name)
             self.measure_groups.append(_MeasureGroup(self, code, measures.INSTRUMENTS[code].name, names))
+        adsm = self.adsm_code
+        if adsm:
+            self.fields["confirm_no_adsm"].label = f"{measures.INSTRUMENTS[adsm].name} not collected this session"
+        if not self.is_bound:
+            self._initial_from_last_session()
+
+    def _initial_from_last_session(self) -> None:
+        """A routine session repeats the last one's medium and interventions
+        (issue 15): one query, on the form shown, never on a POST."""
+        from .models import TherapySession
+
+        last = (
+            TherapySession.objects.filter(referral=self.referral)
+            .order_by("-started_at")
+            .values("medium", "interventions")
+            .first()
+        )
+        if last:
+            self.fields["medium"].initial = last["medium"]
+            known = {code for code, _ in self.fields["interventions"].choices}
+            self.fields["interventions"].initial = [i for i in last["interventions"] if i in known]
+
+    @property
+    def adsm_code(self) -> str | None:
+        """The referral's ADSM, when its problem descriptor has one."""
+        code = measures.anxiety_instrument_for(self.referral.problem_descriptor or "")
+        return code if code != "GAD7" and code in self.instrument_codes else None
+
+    @cached_property
+    def due_codes(self) -> list[str]:
+        """The measures due at this session (sessions/measure_schedule.py); read
+        only when the form is shown. A measure with an answer typed is shown too."""
+        from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
+
+        from .models import MeasureScore, TherapySession
+
+        schedule = measure_schedule.schedule_from(getattr(settings, "MEASURE_SCHEDULE", None))
+        scheduled = [code for code in self.instrument_codes if code in schedule]
+        sessions_without: dict[str, int | None] = {}
+        if scheduled:
+            attended = list(
+                TherapySession.objects.filter(referral=self.referral, attendance__in=ATTENDED)
+                .order_by("-started_at")
+                .values_list("pk", flat=True)
+            )
+            scored = {}
+            for code, session_id in (
+                MeasureScore.objects.filter(referral=self.referral, instrument__in=scheduled)
+                .order_by("-taken_at")
+                .values_list("instrument", "session_id")
+            ):
+                scored.setdefault(code, session_id)
+            for code in scheduled:
+                sessions_without[code] = attended.index(scored[code]) if scored.get(code) in attended else None
+        discharge_proposed = StepChange.objects.filter(
+            referral=self.referral, kind=StepChangeKind.DISCHARGE, status=StepChangeStatus.PROPOSED
+        ).exists()
+        due = measure_schedule.due_instruments(
+            self.instrument_codes,
+            sessions_without=sessions_without,
+            discharge_proposed=discharge_proposed,
+            schedule=schedule,
+        )
+        for group in self.measure_groups:
+            if group.code not in due and any(row.value for row in group.rows):
+                due.append(group.code)
+        return [code for code in self.instrument_codes if code in due]
+
+    @property
+    def due_groups(self):
+        return [g for g in self.measure_groups if g.code in self.due_codes]
+
+    @property
+    def more_groups(self):
+        return [g for g in self.measure_groups if g.code not in self.due_codes]
+
+    def clean(self):
+        """Nothing silent (issue 15): a PHQ-9 begun with item 9 unanswered needs
+        "item 9 not asked"; a missing ADSM is confirmed; the risk assessment's
+        fields are each required when item 9 is above 0 or risk is ticked (the
+        service checks the same again, DOMAIN.md "Measures")."""
+        data = super().clean()
+        if data.get("attendance") not in ATTENDED:
+            return data
+        phq9 = [data.get(f"PHQ9_{n}") for n in range(1, 10)]
+        if any(v is not None for v in phq9) and phq9[8] is None and not data.get("phq9_item9_not_asked"):
+            self.add_error(
+                "PHQ9_9",
+                "PHQ-9 item 9 (the risk question) is unanswered: answer it, or tick “Item 9 not asked”.",
+            )
+        adsm = self.adsm_code
+        if adsm and not data.get("confirm_no_adsm"):
+            group = next(g for g in self.measure_groups if g.code == adsm)
+            if all(data.get(name) is None for name in group.fields):
+                name = measures.INSTRUMENTS[adsm].name
+                self.add_error(
+                    "confirm_no_adsm",
+                    f"The {name} (this problem's anxiety measure) has no answers: answer it, "
+                    f"or tick “{name} not collected this session”.",
+                )
+        if (phq9[8] or 0) > 0 or data.get("risk_recorded"):
+            missing = [f for f in RISK_REQUIRED if not (data.get(f) or "").strip()]
+            if missing:
+                self.add_error(
+                    None,
+                    "PHQ-9 item 9 is above 0 or risk was recorded: complete the risk assessment "
+                    "(risk to self, to others, from others, level and plan) before saving.",
+                )
+                for f in missing:
+                    self.add_error(f, RISK_REQUIRED[f])
+        return data
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """The error summary: (the id to link to, the message), in page order."""
+        order = ["started_at", "appointment_type", "attendance", "medium", "duration_minutes"]
+        order += [name for g in self.measure_groups for name in g.fields]
+        order += ["phq9_item9_not_asked", "confirm_no_adsm", "interventions", "notes", "risk_recorded"]
+        order += list(RISK_FIELDS)
+        order += [name for name in self.fields if name not in order]
+        links = []
+        for name in order:
+            for message in self.errors.get(name, []):
+                links.append((self._anchor(name), message))
+        return links
+
+    def _anchor(self, name: str) -> str:
+        for group in self.measure_groups:
+            if name in group.fields:
+                return f"id_{name}_{group.answers[0][0]}"
+        if name == "interventions":
+            return "id_interventions_0"
+        return self[name].id_for_label or f"id_{name}"
 
     def clean_notes(self):
         return _no_nul(self.cleaned_data["notes"])

@@ -174,3 +174,29 @@ class Amendment(models.Model):
 
     def __str__(self):
         return f"Amendment {timezone.localtime(self.recorded_at):%d/%m/%Y}"
+
+
+class SessionDraft(models.Model):
+    """What a practitioner has typed into a session or assessment form and not
+    yet saved (issue 15: no typed word lost). One per user, referral and form;
+    it records no session. It holds clinical text, so it is read and written
+    only by the practitioner through the same access rules as the record,
+    audited, removed when the session is saved or the draft discarded, and
+    purged after DRAFT_RETENTION_DAYS (manage.py purge_records)."""
+
+    KINDS = [("session", "Session"), ("assessment", "Assessment")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="session_drafts")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "referral", "kind"], name="sessiondraft_one_per_user_form"),
+        ]
+        indexes = [models.Index(fields=["updated_at"], name="sessiondraft_updated_idx")]
+
+    def __str__(self):
+        return f"Draft {timezone.localtime(self.updated_at):%d/%m/%Y %H:%M}"

@@ -1,8 +1,13 @@
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.models import Role
@@ -10,7 +15,7 @@ from accounts.policy import WriteAction
 from core.once import submit_once
 from patients import selectors as patient_selectors
 
-from . import selectors, services
+from . import drafts, selectors, services
 from .charts import measure_series
 from .forms import AmendmentForm, AssessmentForm, RiskEventForm, SessionForm, StepProposalForm
 
@@ -43,13 +48,16 @@ def referral_record(request, referral_id):
     )
 
 
-def _session_form_view(request, referral_id, *, form_class, template, service, extra_context=None):
+def _session_form_view(request, referral_id, *, form_class, template, service, kind, extra_context=None):
     """A POST is one transaction: the referral read under its row lock (so the
     service need not read it again), the audit of that read, the form's one-time
     token (core/once.py: a double submit saves once), the session with its
-    measures and the outbox message commit together, once. A form with errors
-    commits the read's audit alone and shows what was typed."""
+    measures, the removal of the form's draft and the outbox message commit
+    together, once. A form with errors commits the read's audit alone and shows
+    what was typed. A form opened with a draft kept (sessions/drafts.py) shows
+    the draft and when it was kept."""
     posted = request.method == "POST"
+    draft = None
     with transaction.atomic():
         # The page shows the patient (header); a POST that saves shows nothing, so
         # it reads the referral row alone and a form with errors loads the patient.
@@ -58,17 +66,28 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
         if not referral.is_open:
             messages.error(request, "This referral has ended: the record is read-only except for a recorded amendment.")
             return redirect("sessions:record", referral.pk)
-        form = form_class(request.POST or None, referral=referral)
         if posted:
+            form = form_class(request.POST, referral=referral)
             record_url = reverse("sessions:record", args=[referral.pk])
 
             def save():
                 service(request, referral, form)
+                drafts.session_draft_discard(user=request.user, referral=referral, kind=kind, reason="saved")
                 return record_url
 
             done = submit_once(request, form, save=save, success="Session saved.", redirect_to=record_url)
             if done is not None:
                 return done
+        else:
+            draft = drafts.session_draft_get_for_user(user=request.user, referral=referral, kind=kind)
+            initial = None
+            if draft is not None:
+                prototype = form_class(referral=referral)
+                multi = {n for n, f in prototype.fields.items() if isinstance(f, forms.MultipleChoiceField)}
+                initial = drafts.initial_from_draft(draft, multi)
+            form = form_class(initial=initial, referral=referral)
+    can_draft = request.user.role in drafts.RECORDING_ROLES
+    draft_kwargs = {"referral_id": referral.pk, "kind": kind}
     return render(
         request,
         template,
@@ -77,9 +96,70 @@ def _session_form_view(request, referral_id, *, form_class, template, service, e
             "referral": referral,
             "patient": referral.patient,
             "instrument_config": form.instrument_config(),
+            "error_links": form.error_links() if form.errors else [],
+            "draft": draft,
+            "opened_at": timezone.now().isoformat(),
+            "draft_url": reverse("sessions:draft_save", kwargs=draft_kwargs) if can_draft else "",
+            "draft_discard_url": reverse("sessions:draft_discard", kwargs=draft_kwargs),
             **(extra_context or {}),
         },
     )
+
+
+_DRAFT_FORMS = {"session": "sessions:session_create", "assessment": "sessions:assessment_create"}
+
+
+def _draft_form_class(kind):
+    if kind not in _DRAFT_FORMS:
+        raise Http404
+    return SessionForm if kind == "session" else AssessmentForm
+
+
+@require_POST
+def draft_save(request, referral_id, kind):
+    """Keeps the form's draft (sessions/drafts.py), posted by the form's script
+    every few seconds while the person types and when the page is hidden.
+    Answers JSON {"kept_at": "HH:MM"}; 400 with messages for a refused draft.
+    Passive: it does not restart the idle clock (accounts.middleware), so an
+    idle session still ends on time."""
+    form_class = _draft_form_class(kind)
+    referral = drafts.referral_for_draft(user=request.user, referral_id=referral_id)
+    allowed = set(form_class(referral=referral).fields)
+    try:
+        data = drafts.clean_draft_data(dict(request.POST.lists()), allowed)
+        draft = drafts.session_draft_save(
+            user=request.user,
+            referral=referral,
+            kind=kind,
+            data=data,
+            opened_at=_opened_at(request.POST.get("_opened_at", "")),
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": exc.messages}, status=400)
+    if draft is None:
+        return JsonResponse({"errors": ["The session was saved: no draft is kept."]}, status=409)
+    return JsonResponse({"kept_at": timezone.localtime(draft.updated_at).strftime("%H:%M:%S")})
+
+
+draft_save.passive = True
+
+
+def _opened_at(value: str):
+    """When the posting page was served (an ISO datetime it was given), or None."""
+    try:
+        parsed = parse_datetime(value[:40])
+    except ValueError:
+        return None
+    return parsed if parsed is not None and timezone.is_aware(parsed) else None
+
+
+@require_POST
+def draft_discard(request, referral_id, kind):
+    _draft_form_class(kind)
+    referral = _clinical_referral(request, referral_id)
+    if drafts.session_draft_discard(user=request.user, referral=referral, kind=kind):
+        messages.info(request, "Draft discarded.")
+    return redirect(_DRAFT_FORMS[kind], referral.pk)
 
 
 def session_create(request, referral_id):
@@ -89,7 +169,12 @@ def session_create(request, referral_id):
         )
 
     return _session_form_view(
-        request, referral_id, form_class=SessionForm, template="sessions/session_form.html", service=save
+        request,
+        referral_id,
+        form_class=SessionForm,
+        template="sessions/session_form.html",
+        service=save,
+        kind="session",
     )
 
 
@@ -115,6 +200,7 @@ def assessment_create(request, referral_id):
         form_class=AssessmentForm,
         template="sessions/assessment_form.html",
         service=save,
+        kind="assessment",
         extra_context={"matrix": MATRIX},
     )
 

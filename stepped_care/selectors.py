@@ -118,3 +118,56 @@ def recently_moved_for_user(*, user: User) -> list[StepChange]:
     for row in rows:
         row.patient_id = row.referral.patient_id
     return rows
+
+
+def incoming_referrals_for_user(*, user: User):
+    """Open referrals with no practitioner, oldest first (issue 15: the
+    administrator's Incoming referrals). Each carries wait_days, the days since
+    it was received. Administrators, managers and supervisors only."""
+    from accounts.models import Role
+    from patients.codes import OPEN_STATUSES
+
+    if user.role not in (Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.SUPERVISOR):
+        return []
+    today = timezone.localdate()
+    rows = list(
+        Referral.objects.visible_to(user)
+        .filter(status__in=OPEN_STATUSES, assigned_practitioner__isnull=True)
+        .select_related("patient", "team")
+        .order_by("received_on", "id")
+    )
+    for referral in rows:
+        referral.wait_days = (today - referral.received_on).days
+    return rows
+
+
+@dataclass
+class PractitionerChoice:
+    user: User
+    open_cases: int
+    capacity: int
+    step: int
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.open_cases >= self.capacity
+
+
+def practitioners_for_allocation(*, user: User) -> list[PractitionerChoice]:
+    """The practitioners of the user's service, each with their open caseload
+    against capacity (accounts.capacity: the trainee rules) and the step they
+    work at (high-intensity therapists 3, the others 2). One query."""
+    from django.db.models import Count, Q
+
+    from accounts.models import Role
+    from patients.codes import OPEN_STATUSES
+
+    practitioners = (
+        User.objects.filter(service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True)
+        .annotate(open_cases=Count("caseload", filter=Q(caseload__status__in=OPEN_STATUSES)))
+        .order_by("role", "last_name", "first_name", "username")
+    )
+    return [
+        PractitionerChoice(user=p, open_cases=p.open_cases, capacity=p.capacity(), step=3 if p.role == Role.HIT else 2)
+        for p in practitioners
+    ]

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from patients.codes import ReferralStatus
+from patients.codes import ProblemDescriptor, ReferralStatus
 from patients.models import Referral
 from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
 
@@ -130,10 +130,16 @@ class CaseloadRow:
     risk_marker: bool
     days_since_review: int | None = None
     record_url: str = ""  # set by the view
+    session_url: str = ""  # set by the view
 
     @property
     def status_label(self) -> str:
         return _STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def problem_label(self) -> str:
+        """The descriptor with its words ("F41.1 Generalised anxiety disorder"), issue 15."""
+        return _PROBLEM_LABELS.get(self.problem_descriptor, self.problem_descriptor or "")
 
     def __getitem__(self, name: str):
         # The template engine tries `row[name]` before `row.name`; answering it
@@ -145,6 +151,7 @@ class CaseloadRow:
 
 
 _STATUS_LABELS = dict(ReferralStatus.choices)
+_PROBLEM_LABELS = dict(ProblemDescriptor.choices)
 
 
 @dataclass(slots=True)

@@ -44,8 +44,10 @@ def caseload(request):
     # The record link of each row, built from one reverse() (a reverse per row
     # was a tenth of the page's time at 250 rows).
     record_url = reverse("sessions:record", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
+    session_url = reverse("sessions:session_create", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
     for row in page.rows:
         row.record_url = record_url.format(row.pk)
+        row.session_url = session_url.format(row.pk)
     return render(
         request,
         "sessions/caseload.html",

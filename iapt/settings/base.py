@@ -249,6 +249,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Security (docs/decisions/005-security.md). Idle sessions end after this many
 # seconds without a request; the user logs in again (accounts/middleware.py).
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
+DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=14)  # unsaved session-form drafts (issue 15)
 # Lockout (django-axes): this many failures for one username from one address
 # locks that pair for the cool-off; every failure is stored and logged.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

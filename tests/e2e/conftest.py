@@ -69,3 +69,47 @@ def login(page):
         page.wait_for_load_state("networkidle")
 
     return _login
+
+
+# ---- axe-core (issue 15, item 7): WCAG 2.2 A and AA, zero violations ---------
+
+AXE_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "axe-core", "axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+AXE_RESULTS: list[dict] = []  # every page checked in this run: for the report (tests/e2e/test_accessibility.py)
+
+
+def axe_violations(page) -> list[dict]:
+    """Runs axe-core (npm, pinned in package-lock.json) on the page as it is
+    now, for the WCAG 2.2 A and AA rules; returns its violations, each with
+    its rule id, impact and the nodes' selectors. The script goes in through
+    the DevTools protocol (page.evaluate), which the page's CSP does not govern;
+    the page's own CSP stays on. A missing axe-core fails (make install puts it there)."""
+    if not os.path.exists(AXE_PATH):
+        pytest.fail(f"axe-core not found at {AXE_PATH}: run make install (npm ci)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        with open(AXE_PATH, encoding="utf-8") as f:
+            page.evaluate(f.read())
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').slice(0, 200))}));
+        }""",
+        AXE_TAGS,
+    )
+    return result
+
+
+@pytest.fixture
+def axe_check():
+    """axe_check(page, label): asserts zero WCAG 2.2 A/AA violations on the page now."""
+
+    def check(page, label: str = ""):
+        violations = axe_violations(page)
+        nodes = sum(len(v["nodes"]) for v in violations)
+        AXE_RESULTS.append({"page": label or page.url, "violations": len(violations), "nodes": nodes})
+        assert violations == [], f"axe-core on {label or page.url}: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} {v['nodes'][:5]}" for v in violations
+        )
+
+    return check

@@ -38,8 +38,7 @@ def pwp_case():
 
 def choose_items(page, code, values):
     for number, value in enumerate(values, start=1):
-        select = page.locator(f"select[name='{code}_{number}']")
-        select.focus()
+        page.locator(f"input[name='{code}_{number}']").first.focus()
         page.keyboard.type(str(value))  # a digit picks the answer: keyboard only
 
 
@@ -91,8 +90,13 @@ def test_invalid_form_keeps_what_was_typed(page, login, pwp_case):
     choose_items(page, "PHQ9", [1, 2, 1, 2, 1, 2, 1, 0, 0])
     page.get_by_label("Notes").fill("Typed notes must survive")
     page.get_by_role("button", name="Save session").click()
-    expect(page.get_by_text("cannot be recorded in the future")).to_be_visible()
+    # the error summary at the top, focused, links to the field; the error also stands beside it
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="A session cannot be recorded in the future").click()
+    expect(page.get_by_label("Date and time")).to_be_focused()
+    expect(page.locator("#error-summary ~ fieldset").get_by_text("cannot be recorded in the future")).to_be_visible()
     expect(page.get_by_label("Notes")).to_have_value("Typed notes must survive")
-    expect(page.locator("select[name='PHQ9_2']")).to_have_value("2")
+    expect(page.locator("#id_PHQ9_2_2")).to_be_checked()
     expect(page.locator("#total-PHQ9")).to_contain_text("Total 10")
     assert TherapySession.objects.count() == 1

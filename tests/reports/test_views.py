@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AccessLog, Role
+from patients.codes import EndCode
 from reports.exports import pseudonymise
 from reports.models import ExportJob
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
@@ -289,8 +290,14 @@ def test_the_xlsx_has_a_sheet_per_section_and_the_records(client, service, manag
         "Workforce",
         "Equality",
         "Trend",
+        "Code lists",
         "Records",
     ]
+    # the code lists used, code beside its words (issue 15); the records keep the codes and add the words
+    codes = {(r[0], r[1]): r[2] for r in book["Code lists"].iter_rows(min_row=2, values_only=True)}
+    assert codes[("end_code", "46")] == dict(EndCode.choices)["46"] and ("source", "gp") in codes
+    head = list(book["Records"].iter_rows(max_row=1, values_only=True))[0]
+    assert "end_code" in head and "end_code_label" in head and "sex_label" in head
     referrals = {row[0].value: row[1].value for row in book["Referrals"].iter_rows() if row[0].value}
     assert referrals["Referrals received"] == 4 and referrals["Finished a course of treatment"] == 4
     records = list(book["Records"].iter_rows(values_only=True))
@@ -390,3 +397,13 @@ def test_the_new_national_figures_reach_the_csv_and_the_xlsx(client, service, ma
     assert outcomes["data quality: finished without paired scores"][:2] == [1, 3]
     assert outcomes["No change"][:2] == [1, 3]
     assert outcomes["Recovered"][:2] == [1, 3]
+
+
+def test_the_csv_keeps_the_codes_and_adds_their_words(client, service, manager):
+    build(service=service, cases=simple_cases(2))
+    client.force_login(manager)
+    rows = read_csv(export(client))
+    row = rows[0]
+    assert row["end_code"] and row["end_code_label"] == dict(EndCode.choices)[row["end_code"]]
+    assert row["source_label"] and row["problem_descriptor_label"].startswith(row["problem_descriptor"][:3])
+    assert set(row) >= {"sex_label", "ethnicity_label", "status_label"}

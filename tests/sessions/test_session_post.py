@@ -57,7 +57,7 @@ def statement(sql: str) -> str:
     if kind == "WITH":  # a data-modifying statement behind its common table expressions
         kind = "INSERT"
         words = words[max(i for i, w in enumerate(words) if w.endswith("INSERT")) :]
-    table = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}[kind]
+    table = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE", "DELETE": "FROM"}[kind]
     return f"{kind} {words[words.index(table) + 1].split('.')[0]}"
 
 
@@ -75,7 +75,8 @@ def test_a_session_post_costs_eighteen_statements_in_one_transaction_and_a_publi
     # then the statements are exactly these: the middleware's two reads, then one
     # transaction (the referral read under its lock and that read audited, the
     # service's savepoint, the session, both measures in one INSERT, the referral's
-    # dates, the write's audit, the outbox message), then, after the publish, the
+    # dates, the write's audit, the outbox message, the form's draft removed: issue
+    # 15), then, after the publish, the
     # commit hook's mark that the message was sent. The service no longer reads
     # the referral again nor the case's sessions; this pins that.
     assert response.status_code == 302
@@ -97,6 +98,7 @@ def test_a_session_post_costs_eighteen_statements_in_one_transaction_and_a_publi
         "INSERT supervision_flag",
         "INSERT outbox_outboxmessage",
         "RELEASE",
+        "DELETE therapy_sessions_sessiondraft",
         "COMMIT",
         "UPDATE outbox_outboxmessage",
     ]

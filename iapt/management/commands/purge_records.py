@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.retention import SCHEDULE, SCHEDULE_VERSION, RetentionConfigurationError, retention_years
 from patients import purge
+from sessions import drafts as session_drafts
 
 
 class Command(BaseCommand):
@@ -46,5 +47,11 @@ class Command(BaseCommand):
                 continue
             deleted = purge.records_purge(record_class=name)
             self.stdout.write(self.style.SUCCESS(f"  deleted {sum(deleted.values())} rows"))
+        if not record_classes:
+            # Unsaved session-form drafts (issue 15), kept DRAFT_RETENTION_DAYS days.
+            due, days = session_drafts.drafts_due()
+            self.stdout.write(f"session_drafts: {days} days\n  {session_drafts.DRAFT_MODEL}: {due.count()}")
+            if not dry_run:
+                self.stdout.write(self.style.SUCCESS(f"  deleted {session_drafts.drafts_purge()} rows"))
         if dry_run:
             self.stdout.write("Dry run: nothing deleted.")
