@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
     path("", include("stepped_care.urls")),
+    path("", include("appointments.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("iapt.api_urls")),

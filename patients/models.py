@@ -39,6 +39,10 @@ class Patient(models.Model):
     contact_preferences = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     consent_to_contact = models.BooleanField(default=False)
     consent_to_leave_messages = models.BooleanField(default=False)
+    # Appointment reminders (issue 18): a UK mobile number and consent per channel.
+    mobile = models.CharField("mobile number", max_length=20, blank=True)
+    consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False)
+    consent_email_reminders = models.BooleanField("consents to email reminders", default=False)
     gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)
     gp_practice_name = models.CharField("GP practice", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -101,6 +101,11 @@ LIMIT %(limit)s OFFSET %(offset)s
 """
 
 
+# Functions a higher floor registers (appointments: the next booking) that fill
+# extra columns of a page of rows in one query each; sessions does not import them.
+CASELOAD_ROW_HOOKS: list = []
+
+
 @dataclass(slots=True)
 class CaseloadRow:
     """One open case as the caseload shows it (no model instance: the page
@@ -130,6 +135,7 @@ class CaseloadRow:
     risk_marker: bool
     days_since_review: int | None = None
     record_url: str = ""  # set by the view
+    next_appointment_at: datetime | None = None  # set by a CASELOAD_ROW_HOOKS hook (appointments)
 
     @property
     def status_label(self) -> str:
@@ -273,6 +279,8 @@ def caseload_for_user(
                 days_since_review=None if anchor is None else (today - timezone.localdate(anchor)).days,
             )
         )
+    for hook in CASELOAD_ROW_HOOKS:
+        hook(rows)
     return CaseloadPage(
         rows=rows,
         total=records[0]["total_count"] if records else 0,

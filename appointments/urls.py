@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "appointments"
+
+urlpatterns = [
+    path("diary/", views.diary, name="diary"),
+    path("diary/week/", views.diary_week, name="diary_week"),
+    path("referrals/<uuid:referral_id>/appointments/new/", views.appointment_book, name="book"),
+    path("appointments/<uuid:appointment_id>/", views.appointment_detail, name="detail"),
+    path("appointments/<uuid:appointment_id>/session/", views.appointment_session, name="session"),
+    path("appointments/<uuid:appointment_id>/outcome/", views.appointment_outcome, name="outcome"),
+    path("appointments/<uuid:appointment_id>/cancel/", views.appointment_cancel, name="cancel"),
+    path("appointments/<uuid:appointment_id>/rebook/", views.appointment_rebook, name="rebook"),
+]
