@@ -11,7 +11,7 @@ talks to it over HTTP (never mocked):
   otherwise 403 AuthError. A body missing a required field gives 400
   ValidationError, as Notify does.
 
-`hold` makes the next POST record its notification and then wait (the
+`hold_at` = N makes the Nth POST record its notification and then wait (the
 response lost in flight) until released: the worker-killed test uses it."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class NotifyStandIn:
         self.notifications: list[dict] = []
         self.requests: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
-        self.hold_next = threading.Event()
+        self.hold_at: int | None = None  # hold the POST that makes this many notifications
         self.holding = threading.Event()
         self.release = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -144,8 +144,8 @@ class NotifyStandIn:
                 }
                 with standin.lock:
                     standin.notifications.append(notification)
-                if standin.hold_next.is_set():
-                    standin.hold_next.clear()
+                    hold = standin.hold_at == len(standin.notifications)
+                if hold:
                     standin.holding.set()
                     standin.release.wait(timeout=120)
                     return  # the response never comes: the caller is gone
