@@ -37,7 +37,7 @@ class BookingForm(_WhenFields):
     appointment_type = forms.ChoiceField(choices=list(APPOINTMENT_TYPES.items()), initial="02")
     medium = forms.ChoiceField(label="Consultation medium", choices=list(CONSULTATION_MEDIUM.items()), initial="02")
     location = forms.CharField(required=False, max_length=200, help_text="For a face-to-face appointment.")
-    video_link = forms.URLField(required=False, help_text="For a video appointment.")
+    video_link = forms.URLField(required=False, assume_scheme="https", help_text="For a video appointment.")
 
     field_order = ["practitioner", "start_date", "start_time", "duration_minutes", "appointment_type", "medium"]
 
