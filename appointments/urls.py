@@ -5,8 +5,8 @@ from . import views
 app_name = "appointments"
 
 urlpatterns = [
-    path("diary/", views.diary, name="diary"),
-    path("diary/week/", views.diary_week, name="diary_week"),
+    path("appointments/diary/", views.diary, name="diary"),
+    path("appointments/diary/week/", views.diary_week, name="diary_week"),
     path("referrals/<uuid:referral_id>/appointments/new/", views.appointment_book, name="book"),
     path("appointments/<uuid:appointment_id>/", views.appointment_detail, name="detail"),
     path("appointments/<uuid:appointment_id>/session/", views.appointment_session, name="session"),

@@ -22,6 +22,15 @@ def validate_nhs_number(value: str) -> None:
         )
 
 
+def validate_uk_mobile(value: str) -> None:
+    """A UK mobile number, 07xxx xxxxxx or +44 7xxx xxxxxx (spaces and dashes
+    ignored): where text message reminders can go (issue 18)."""
+    import re
+
+    if value and not re.fullmatch(r"(\+447|07)[0-9]{9}", re.sub(r"[ -]", "", value)):
+        raise ValidationError("Enter a UK mobile number, such as 07700 900123.", code="invalid_mobile")
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="patients")
@@ -40,7 +49,7 @@ class Patient(models.Model):
     consent_to_contact = models.BooleanField(default=False)
     consent_to_leave_messages = models.BooleanField(default=False)
     # Appointment reminders (issue 18): a UK mobile number and consent per channel.
-    mobile = models.CharField("mobile number", max_length=20, blank=True)
+    mobile = models.CharField("mobile number", max_length=20, blank=True, validators=[validate_uk_mobile])
     consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False)
     consent_email_reminders = models.BooleanField("consents to email reminders", default=False)
     gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import patients.models
+
 
 class Migration(migrations.Migration):
 
@@ -23,6 +25,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='mobile',
-            field=models.CharField(blank=True, max_length=20, verbose_name='mobile number'),
+            field=models.CharField(blank=True, max_length=20, validators=[patients.models.validate_uk_mobile], verbose_name='mobile number'),
         ),
     ]
