@@ -59,6 +59,15 @@ class AppointmentQuerySet(models.QuerySet):
     def holding_time(self):
         return self.exclude(status__in=RELEASED)
 
+    def overlapping(self, *, practitioner, start, end):
+        """A practitioner's appointments overlapping [start, end), read through
+        the exclusion constraint's GiST index (practitioner, tstzrange)."""
+        from psycopg2.extras import DateTimeTZRange
+
+        return self.alias(span=TsTzRange("starts_at", "ends_at")).filter(
+            practitioner=practitioner, span__overlap=DateTimeTZRange(start, end, "[)")
+        )
+
 
 class Appointment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

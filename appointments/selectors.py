@@ -110,7 +110,7 @@ def diary_for_user(*, user: User, practitioner: User, start: date, days: int) ->
     first = _instant(start, time(0, 0))
     last = _instant(start + timedelta(days=days), time(0, 0))
     appointments = list(
-        Appointment.objects.filter(practitioner=practitioner, starts_at__lt=last, ends_at__gt=first)
+        Appointment.objects.overlapping(practitioner=practitioner, start=first, end=last)
         .select_related("referral__patient")
         .order_by("starts_at")
     )
@@ -159,8 +159,8 @@ def free_slots_for(*, practitioner: User, start: date, days: int = 14) -> list[S
     first = _instant(start, time(0, 0))
     last = _instant(start + timedelta(days=days), time(0, 0))
     busy = sorted(
-        Appointment.objects.holding_time()
-        .filter(practitioner=practitioner, starts_at__lt=last, ends_at__gt=first)
+        Appointment.objects.overlapping(practitioner=practitioner, start=first, end=last)
+        .holding_time()
         .values_list("starts_at", "ends_at")
     )
     templates = list(ClinicTemplate.objects.filter(practitioner=practitioner))
