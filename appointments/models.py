@@ -254,3 +254,31 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.minutes_before} min before: {self.get_status_display()}"
+
+
+class LetterKind(models.TextChoices):
+    APPOINTMENT = "appointment", "Appointment letter"
+    GP_DISCHARGE = "gp_discharge", "Discharge letter to the GP"
+
+
+class Letter(models.Model):
+    """A letter sent by post through GOV.UK Notify (a precompiled PDF), or
+    recorded as not sent when messaging is not configured."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey("patients.Referral", on_delete=models.PROTECT, related_name="letters")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
+    )
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    status = models.CharField(max_length=20, choices=ReminderStatus.choices)
+    notify_id = models.UUIDField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.get_status_display()}"

@@ -19,7 +19,6 @@ from sessions.models import TherapySession
 from . import clock
 from .models import (
     ATTENDANCE_CODE,
-    RELEASED,
     STATUS_OF_ATTENDANCE,
     Appointment,
     AppointmentStatus,
@@ -330,13 +329,48 @@ def clinic_template_create(*, user: User, practitioner: User, **fields) -> Clini
     return template
 
 
-__all__ = [
-    "RELEASED",
-    "appointment_book",
-    "appointment_cancel",
-    "appointment_outcome_record",
-    "appointment_rebook",
-    "appointment_session_link",
-    "clinic_template_create",
-    "working_hours_set",
-]
+@transaction.atomic
+def letter_send(*, user: User, referral: Referral, kind: str, appointment: Appointment | None = None):
+    """Sends a letter by post as a precompiled PDF through GOV.UK Notify
+    (its reference is the letter's id), or records it "not sent: messaging not
+    configured". An appointment letter needs a booked appointment; a GP
+    discharge letter an ended referral. Audited as an export of the record."""
+    import io
+
+    from notifications_python_client.errors import HTTPError
+
+    from . import letters
+    from .models import Letter, LetterKind
+    from .notify import notify_client
+
+    if kind == LetterKind.APPOINTMENT:
+        if appointment is None or appointment.status != AppointmentStatus.BOOKED:
+            raise ValidationError("Only a booked appointment has an appointment letter.")
+        pdf = letters.appointment_letter_pdf(appointment)
+    elif kind == LetterKind.GP_DISCHARGE:
+        if referral.is_open:
+            raise ValidationError("The discharge letter is written when the referral has ended.")
+        pdf = letters.gp_discharge_letter_pdf(referral)
+    else:
+        raise ValidationError({"kind": "Choose an appointment letter or a discharge letter."})
+    client = notify_client()
+    letter = Letter(referral=referral, appointment=appointment, kind=kind, created_by=user)
+    if client is None:
+        letter.status, letter.error = ReminderStatus.NOT_CONFIGURED, "messaging not configured"
+    else:
+        try:
+            response = client.send_precompiled_letter_notification(reference=str(letter.pk), pdf_file=io.BytesIO(pdf))
+        except HTTPError as exc:
+            letter.status, letter.error = ReminderStatus.FAILED, str(exc.message)[:300]
+        else:
+            letter.status, letter.notify_id = ReminderStatus.SENT, response["id"]
+    letter.save()
+    audit_record(
+        user=user,
+        action=AccessAction.EXPORT,
+        object_type="letter",
+        object_id=letter.pk,
+        patient_id=referral.patient_id,
+        detail={"kind": kind, "status": letter.status},
+    )
+    return letter

@@ -13,4 +13,6 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/outcome/", views.appointment_outcome, name="outcome"),
     path("appointments/<uuid:appointment_id>/cancel/", views.appointment_cancel, name="cancel"),
     path("appointments/<uuid:appointment_id>/rebook/", views.appointment_rebook, name="rebook"),
+    path("appointments/<uuid:appointment_id>/letter/", views.appointment_letter, name="letter"),
+    path("referrals/<uuid:referral_id>/discharge-letter/", views.discharge_letter, name="discharge_letter"),
 ]

@@ -202,4 +202,57 @@ def diary_week(request):
     return diary(request, days=7)
 
 
-__all__ = ["Role"]
+def _pdf_response(pdf: bytes, filename: str):
+    from django.http import HttpResponse
+
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def appointment_letter(request, appointment_id):
+    """GET: the appointment letter as PDF (audited as an export); POST: send it by post."""
+    from accounts.audit import audit_record
+    from accounts.models import AccessAction
+
+    from . import letters
+
+    appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+    if request.user.role not in BOOKING_ROLES:
+        raise Http404
+    if request.method == "POST":
+        try:
+            letter = services.letter_send(
+                user=request.user, referral=appointment.referral, kind="appointment", appointment=appointment
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Appointment letter: {letter.get_status_display().lower()}.")
+        return redirect("appointments:detail", appointment.pk)
+    audit_record(user=request.user, action=AccessAction.EXPORT, object_type="appointment_letter",
+                 object_id=appointment.pk, patient_id=appointment.referral.patient_id)  # fmt: skip
+    return _pdf_response(letters.appointment_letter_pdf(appointment), "appointment-letter.pdf")
+
+
+def discharge_letter(request, referral_id):
+    """GET: the GP discharge letter of an ended referral as PDF; POST: send it by post."""
+    from accounts.audit import audit_record
+    from accounts.models import AccessAction
+
+    from . import letters
+
+    if request.user.role not in session_views.CLINICAL_ROLES + (Role.SERVICE_MANAGER,):
+        raise Http404
+    referral = patient_selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    if referral.is_open:
+        messages.error(request, "The discharge letter is written when the referral has ended.")
+        return redirect("sessions:record", referral.pk)
+    if request.method == "POST":
+        letter = services.letter_send(user=request.user, referral=referral, kind="gp_discharge")
+        messages.success(request, f"Discharge letter: {letter.get_status_display().lower()}.")
+        return redirect("sessions:record", referral.pk)
+    audit_record(user=request.user, action=AccessAction.EXPORT, object_type="gp_discharge_letter",
+                 object_id=referral.pk, patient_id=referral.patient_id)  # fmt: skip
+    return _pdf_response(letters.gp_discharge_letter_pdf(referral), "discharge-letter.pdf")
