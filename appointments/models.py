@@ -282,3 +282,16 @@ class Letter(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.get_status_display()}"
+
+
+class CalendarFeed(models.Model):
+    """A practitioner's secret iCalendar feed of their own diary. Only a hash
+    of the secret is kept; revoking (or making a new one) ends the old URL."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

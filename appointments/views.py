@@ -2,10 +2,12 @@ from datetime import date, timedelta
 from functools import partial
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -256,3 +258,37 @@ def discharge_letter(request, referral_id):
     audit_record(user=request.user, action=AccessAction.EXPORT, object_type="gp_discharge_letter",
                  object_id=referral.pk, patient_id=referral.patient_id)  # fmt: skip
     return _pdf_response(letters.gp_discharge_letter_pdf(referral), "discharge-letter.pdf")
+
+
+def calendar_settings(request):
+    """The user's own feed: make a new secret URL (shown once) or revoke it."""
+    from . import calendar
+
+    if request.user.role not in selectors.DIARY_ROLES:
+        raise Http404
+    url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            calendar.calendar_feed_revoke(user=request.user)
+            messages.success(request, "Your calendar feed is revoked: its address no longer works.")
+        else:
+            token = calendar.calendar_feed_create(user=request.user)
+            url = request.build_absolute_uri(reverse("appointments:calendar_feed", args=[token]))
+    feed = getattr(request.user, "calendar_feed", None)
+    return render(request, "appointments/calendar.html", {"url": url, "active": bool(feed and not feed.revoked_at)})
+
+
+@login_not_required
+def calendar_feed(request, token):
+    """The iCalendar document for whoever holds the secret URL (calendar apps
+    cannot log in); 404 for an unknown or revoked token."""
+    from django.http import HttpResponse
+
+    from . import calendar
+
+    owner = calendar.feed_owner(token)
+    if owner is None:
+        raise Http404
+    response = HttpResponse(calendar.calendar_for(owner), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
