@@ -98,10 +98,13 @@ def appointment_session(request, appointment_id):
         return redirect("appointments:detail", appointment.pk)
 
     def save(request, referral, form):
-        session = session_services.therapy_session_record(
-            user=request.user, referral=referral, referral_locked=True, **form.service_kwargs()
-        )
-        services.appointment_session_link(user=request.user, appointment=appointment, session=session)
+        # One savepoint for both: a booking whose outcome another request
+        # recorded meanwhile refuses the link, and the session goes with it.
+        with transaction.atomic():
+            session = session_services.therapy_session_record(
+                user=request.user, referral=referral, referral_locked=True, **form.service_kwargs()
+            )
+            services.appointment_session_link(user=request.user, appointment=appointment, session=session)
 
     return session_views._session_form_view(
         request,

@@ -191,3 +191,29 @@ def test_the_caseload_and_waiting_list_show_the_bookings(client, pwp, referral):
     lists = client.get(reverse("stepped_care:waiting_lists")).context["lists"]
     shown = {r.pk: r.first_appointment_at for wl in lists for r in wl.rows}
     assert shown[waiting.pk] == first.starts_at
+
+
+def test_a_session_posted_for_a_booking_already_recorded_is_refused_whole(client, pwp, referral, monkeypatch):
+    # given the form opened while the booking was still booked
+    appointment = appointment_at(referral, pwp, timezone.now() - timedelta(minutes=30))
+    from django.test import RequestFactory
+
+    from appointments import views as appointment_views
+
+    opened = Appointment.objects.get(pk=appointment.pk)
+    # when another request records a DNA before this form is saved
+    services.appointment_outcome_record(user=pwp, appointment=appointment, status=AppointmentStatus.DNA)
+    request = RequestFactory().post("/", form_data())
+    request.user = pwp
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    # (the view read the booking before the other request committed)
+    monkeypatch.setattr(appointment_views.selectors, "appointment_get_for_user", lambda **kwargs: opened)
+    response = appointment_views.appointment_session(request, appointment.pk)
+    # then the form says so and no second care contact is left behind
+    assert response.status_code == 200
+    assert "already has its outcome recorded" in response.content.decode()
+    assert TherapySession.objects.count() == 1
