@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -30,7 +31,7 @@ def _hash(token: str) -> str:
 def calendar_feed_create(*, user: User) -> str:
     """Makes a new secret feed URL token for the user (any old one stops
     working) and returns it; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+    token = str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))  # 122 random bits
     CalendarFeed.objects.update_or_create(
         user=user, defaults={"token_hash": _hash(token), "created_at": timezone.now(), "revoked_at": None}
     )
@@ -44,11 +45,11 @@ def calendar_feed_revoke(*, user: User) -> None:
     audit_record(user=user, action=AccessAction.DELETE, object_type="calendar_feed", object_id=user.pk)
 
 
-def feed_owner(token: str) -> User | None:
+def feed_owner(token) -> User | None:
     """The active user whose live feed this token opens, or None."""
     feed = (
         CalendarFeed.objects.select_related("user")
-        .filter(token_hash=_hash(token or ""), revoked_at__isnull=True, user__is_active=True)
+        .filter(token_hash=_hash(str(token or "")), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     return feed.user if feed else None

@@ -85,7 +85,7 @@ class Appointment(models.Model):
     # Who asked for a rebooking (national attendance code 2 patient, 4 provider).
     rebooked_by = models.CharField(max_length=1, blank=True, choices=[("2", "The patient"), ("4", "The provider")])
     rebooked_from = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rebooked_as"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rebooked_as"
     )
     session = models.OneToOneField(
         "therapy_sessions.TherapySession", null=True, blank=True, on_delete=models.PROTECT, related_name="appointment"

@@ -16,5 +16,5 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/letter/", views.appointment_letter, name="letter"),
     path("referrals/<uuid:referral_id>/discharge-letter/", views.discharge_letter, name="discharge_letter"),
     path("appointments/calendar/", views.calendar_settings, name="calendar"),
-    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("calendar/<uuid:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

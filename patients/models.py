@@ -49,9 +49,12 @@ class Patient(models.Model):
     consent_to_contact = models.BooleanField(default=False)
     consent_to_leave_messages = models.BooleanField(default=False)
     # Appointment reminders (issue 18): a UK mobile number and consent per channel.
-    mobile = models.CharField("mobile number", max_length=20, blank=True, validators=[validate_uk_mobile])
-    consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False)
-    consent_email_reminders = models.BooleanField("consents to email reminders", default=False)
+    # Database defaults too: bulk loads (bench/synthetic.py) insert rows without them.
+    mobile = models.CharField(
+        "mobile number", max_length=20, blank=True, default="", db_default="", validators=[validate_uk_mobile]
+    )
+    consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False, db_default=False)
+    consent_email_reminders = models.BooleanField("consents to email reminders", default=False, db_default=False)
     gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)
     gp_practice_name = models.CharField("GP practice", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,16 +15,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='consent_email_reminders',
-            field=models.BooleanField(default=False, verbose_name='consents to email reminders'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='consents to email reminders'),
         ),
         migrations.AddField(
             model_name='patient',
             name='consent_sms_reminders',
-            field=models.BooleanField(default=False, verbose_name='consents to text message reminders'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='consents to text message reminders'),
         ),
         migrations.AddField(
             model_name='patient',
             name='mobile',
-            field=models.CharField(blank=True, max_length=20, validators=[patients.models.validate_uk_mobile], verbose_name='mobile number'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=20, validators=[patients.models.validate_uk_mobile], verbose_name='mobile number'),
         ),
     ]

@@ -38,6 +38,7 @@ def test_a_new_address_ends_the_old_one_and_a_wrong_token_is_404(pwp, client):
     response = client.post(reverse("appointments:calendar"), {"action": "create"})
     assert response.context["url"].endswith(".ics")
     assert Client().get(reverse("appointments:calendar_feed", args=[old])).status_code == 404
-    assert Client().get(reverse("appointments:calendar_feed", args=["not-a-token"])).status_code == 404
+    assert Client().get("/calendar/not-a-token.ics").status_code == 404
+    assert Client().get("/calendar/00000000-0000-4000-8000-000000000000.ics").status_code == 404
     new = response.context["url"].rsplit("/", 1)[1]
     assert Client().get(f"/calendar/{new}").status_code == 200
