@@ -259,6 +259,8 @@ def main(argv: list[str]) -> int:
             return subprocess.call([PY, str(BASE_DIR / "bench" / "load.py"), *rest], cwd=BASE_DIR)
         if command == "bench":
             return subprocess.call([PY, str(BASE_DIR / "bench" / "run.py"), *rest], cwd=BASE_DIR)
+        if command == "bench-appointments":  # issue 18: reminder sweep and week view (bench/appointments.py)
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "appointments.py"), *rest], cwd=BASE_DIR)
         if command == "bench-explain":  # the plans behind the bench's figures, on its last database
             url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/iapt_bench"
             env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false"}

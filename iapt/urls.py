@@ -28,6 +28,7 @@ urlpatterns = [
     # the supervision floor; it keeps its address in the "sessions" namespace.
     path("", include(([path("caseload/", caseload, name="caseload"), *sessions_urlpatterns], "sessions"))),
     path("", include("stepped_care.urls")),
+    path("", include("appointments.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
     path("dataset/", include("dataset.urls")),

@@ -42,6 +42,9 @@ class RegistrationForm(forms.Form):
     )
     consent_to_contact = forms.BooleanField(required=False, label="Consents to be contacted")
     consent_to_leave_messages = forms.BooleanField(required=False, label="Messages may be left")
+    mobile = forms.CharField(max_length=20, required=False, label="Mobile number (for text reminders)")
+    consent_sms_reminders = forms.BooleanField(required=False, label="Consents to text message reminders")
+    consent_email_reminders = forms.BooleanField(required=False, label="Consents to email reminders")
     gp_practice_code = forms.CharField(
         max_length=10, required=False, label="GP practice ODS code", validators=[GP_PRACTICE_CODE]
     )
@@ -75,6 +78,7 @@ class RegistrationForm(forms.Form):
                 Row(Column("address"), Column("postcode")),
                 "contact_preferences",
                 Row(Column("consent_to_contact"), Column("consent_to_leave_messages")),
+                Row(Column("mobile"), Column("consent_sms_reminders"), Column("consent_email_reminders")),
                 Row(Column("gp_practice_code"), Column("gp_practice_name")),
             ),
             Fieldset(
@@ -177,6 +181,7 @@ class PatientEditForm(forms.ModelForm):
             Row(Column("address"), Column("postcode")),
             "contact_preferences",
             Row(Column("consent_to_contact"), Column("consent_to_leave_messages")),
+            Row(Column("mobile"), Column("consent_sms_reminders"), Column("consent_email_reminders")),
             Row(Column("gp_practice_code"), Column("gp_practice_name")),
             Submit("submit", "Save details"),
         )

@@ -31,6 +31,15 @@ def validate_nhs_number(value: str) -> None:
         )
 
 
+def validate_uk_mobile(value: str) -> None:
+    """A UK mobile number, 07xxx xxxxxx or +44 7xxx xxxxxx (spaces and dashes
+    ignored): where text message reminders can go (issue 18)."""
+    import re
+
+    if value and not re.fullmatch(r"(\+447|07)[0-9]{9}", re.sub(r"[ -]", "", value)):
+        raise ValidationError("Enter a UK mobile number, such as 07700 900123.", code="invalid_mobile")
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="patients")
@@ -48,6 +57,13 @@ class Patient(models.Model):
     contact_preferences = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     consent_to_contact = models.BooleanField(default=False)
     consent_to_leave_messages = models.BooleanField(default=False)
+    # Appointment reminders (issue 18): a UK mobile number and consent per channel.
+    # Database defaults too: bulk loads (bench/synthetic.py) insert rows without them.
+    mobile = models.CharField(
+        "mobile number", max_length=20, blank=True, default="", db_default="", validators=[validate_uk_mobile]
+    )
+    consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False, db_default=False)
+    consent_email_reminders = models.BooleanField("consents to email reminders", default=False, db_default=False)
     gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)
     gp_practice_name = models.CharField("GP practice", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

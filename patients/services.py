@@ -212,6 +212,9 @@ PATIENT_EDITABLE_FIELDS = (
     "contact_preferences",
     "consent_to_contact",
     "consent_to_leave_messages",
+    "mobile",
+    "consent_sms_reminders",
+    "consent_email_reminders",
     "gp_practice_code",
     "gp_practice_name",
 )

@@ -19,6 +19,9 @@ from .models import StepChange, StepChangeKind, StepChangeStatus
 
 WAITING_STATUSES = (ReferralStatus.RECEIVED, ReferralStatus.ASSESSED, ReferralStatus.WAITING)
 STANDARD_WEEKS = (6, 18)
+# Functions a higher floor registers (appointments: the first booking) that fill
+# extra attributes of the listed referrals in one query each.
+WAITING_LIST_ROW_HOOKS: list = []
 
 
 @dataclass
@@ -47,6 +50,9 @@ def waiting_lists_for_user(*, user: User) -> list[WaitingList]:
         .order_by("current_step", "team__name", "received_on", "id")
     )
     lists: dict[tuple, WaitingList] = {}
+    referrals = list(referrals)
+    for hook in WAITING_LIST_ROW_HOOKS:
+        hook(referrals)
     for referral in referrals:
         referral.wait_weeks = (today - referral.received_on).days // 7
         key = (referral.current_step, referral.team.name if referral.team else "No team")

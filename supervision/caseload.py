@@ -1,7 +1,7 @@
 """My caseload: every open case a practitioner holds, as one SQL statement of
 LATERAL joins over the referral, its sessions and measures (sessions), its risk
-events, and its open supervision flags. It joins three floors (sessions,
-stepped care, supervision), so it lives on the highest of them. Access-checked
+events, its open supervision flags and its next booking. It joins four floors
+(sessions, stepped care, appointments, supervision), so it lives on the highest. Access-checked
 through the referral's own queryset; query count constant in the caseload's
 size (docs/decisions/010-caseload-pages-and-lateral-sql.md)."""
 
@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from appointments.hooks import caseload_next_appointment
 from patients.codes import ProblemDescriptor, ReferralStatus
 from patients.models import Referral
 from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
@@ -131,6 +132,7 @@ class CaseloadRow:
     days_since_review: int | None = None
     record_url: str = ""  # set by the view
     session_url: str = ""  # set by the view
+    next_appointment_at: datetime | None = None  # the next booking (appointments/hooks.py)
 
     @property
     def status_label(self) -> str:
@@ -280,6 +282,7 @@ def caseload_for_user(
                 days_since_review=None if anchor is None else (today - timezone.localdate(anchor)).days,
             )
         )
+    caseload_next_appointment(rows)  # one query for the page's rows
     return CaseloadPage(
         rows=rows,
         total=records[0]["total_count"] if records else 0,

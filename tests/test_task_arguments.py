@@ -5,7 +5,7 @@ import inspect
 
 from iapt.celery import app
 
-PROJECT_APPS = ("accounts", "patients", "sessions", "stepped_care", "supervision", "reports", "iapt")
+PROJECT_APPS = ("accounts", "patients", "sessions", "stepped_care", "appointments", "supervision", "reports", "iapt")
 
 
 def project_tasks():

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "patients",
     "sessions.apps.TherapySessionsConfig",
     "stepped_care",
+    "appointments",
     "supervision",
     "reports",
     "outbox",
@@ -395,3 +396,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Appointment reminders through GOV.UK Notify (appointments/reminders.py, decision 018).
+# With no API key, reminders are recorded "not sent: messaging not configured".
+NOTIFY_API_KEY = env("NOTIFY_API_KEY", default="")
+NOTIFY_BASE_URL = env("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+NOTIFY_SMS_TEMPLATE_ID = env("NOTIFY_SMS_TEMPLATE_ID", default="")
+NOTIFY_EMAIL_TEMPLATE_ID = env("NOTIFY_EMAIL_TEMPLATE_ID", default="")
+NOTIFY_TIMEOUT_SECONDS = env.int("NOTIFY_TIMEOUT_SECONDS", default=10)
+REMINDER_CHANGE_CONTACT = env("REMINDER_CHANGE_CONTACT", default="call the number on your appointment letter")
+REMINDER_CLAIM_STALE_SECONDS = env.int("REMINDER_CLAIM_STALE_SECONDS", default=300)
+REMINDER_SEND_BATCH = env.int("REMINDER_SEND_BATCH", default=500)
+CELERY_BEAT_SCHEDULE["appointments-reminders"] = {"task": "appointments.reminders_sweep", "schedule": 60}
+CELERY_BEAT_SCHEDULE["appointments-reminder-delivery"] = {"task": "appointments.reminders_delivery", "schedule": 300}
