@@ -162,18 +162,13 @@ class PractitionerChoice:
 def practitioners_for_allocation(*, user: User) -> list[PractitionerChoice]:
     """The practitioners of the user's service, each with their open caseload
     against capacity (accounts.capacity: the trainee rules) and the step they
-    work at (high-intensity therapists 3, the others 2). One query."""
-    from django.db.models import Count, Q
+    work at: the same read as the API's `GET /api/v1/practitioners/`
+    (patients.selectors.practitioners_for_allocation, one query; 404 for a
+    role that does not allocate)."""
+    from patients.selectors import STEP_BY_ROLE
+    from patients.selectors import practitioners_for_allocation as practitioners
 
-    from accounts.models import Role
-    from patients.codes import OPEN_STATUSES
-
-    practitioners = (
-        User.objects.filter(service_id=user.service_id, role__in=[Role.PWP, Role.HIT, Role.SUPERVISOR], is_active=True)
-        .annotate(open_cases=Count("caseload", filter=Q(caseload__status__in=OPEN_STATUSES)))
-        .order_by("role", "last_name", "first_name", "username")
-    )
     return [
-        PractitionerChoice(user=p, open_cases=p.open_cases, capacity=p.capacity(), step=3 if p.role == Role.HIT else 2)
-        for p in practitioners
+        PractitionerChoice(user=p, open_cases=p.caseload_count, capacity=p.capacity(), step=STEP_BY_ROLE[p.role])
+        for p in practitioners(user=user)
     ]
