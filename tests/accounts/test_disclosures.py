@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AccessLogPatient, Role
-from accounts.selectors import record_access_for_manager
+from patients.selectors import record_access_for_manager
 from accounts.services import api_token_issue
 from patients.codes import ReferralStatus
 from reports import services as report_services

@@ -60,7 +60,7 @@ def user_url(user) -> str:
 
 
 def test_the_demo_system_administrator_is_not_a_superuser(client, settings):
-    from patients.demo import load_demo
+    from iapt.demo import load_demo
 
     load_demo(patients=3)
     sysadmin = get_user_model().objects.get(username="sysadmin")

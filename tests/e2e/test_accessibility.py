@@ -11,7 +11,7 @@ import re
 import pytest
 from django.conf import settings
 
-from patients.demo import load_demo
+from iapt.demo import load_demo
 from tests.e2e.conftest import AXE_RESULTS, axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
