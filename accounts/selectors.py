@@ -28,8 +28,12 @@ def record_access_for_manager(*, user: User, patient_id):
     audit_record(
         user=user, action=AccessAction.VIEW, object_type="access_log", object_id=patient_id, patient_id=patient_id
     )
-    return AccessLog.objects.filter(
-        Q(patient_id=patient_id)
-        | Q(detail__contains={"patient_ids": [str(patient_id)]})
-        | Q(pk__in=AccessLogPatient.objects.filter(patient_id=patient_id).values("access_log_id"))
-    ).order_by("-at", "-id")
+    # Two branches joined by UNION, each on its own index: the patient_id index
+    # and the GIN index on the detail (a BitmapOr), and the manifest's primary
+    # key. One OR of all three would scan the whole log: a hashed IN-subquery
+    # cannot join a bitmap OR.
+    named = AccessLog.objects.filter(Q(patient_id=patient_id) | Q(detail__contains={"patient_ids": [str(patient_id)]}))
+    exported = AccessLog.objects.filter(
+        pk__in=AccessLogPatient.objects.filter(patient_id=patient_id).values("access_log_id")
+    )
+    return named.union(exported).order_by("-at", "-id")
