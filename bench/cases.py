@@ -10,6 +10,7 @@ it is ours / reference and higher is better), plus the checks that must hold.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import statistics
@@ -605,14 +606,19 @@ def bench_logging(count: int) -> dict:
     gad = [int(data[f"GAD7_{i}"]) for i in range(1, 8)]
     scored = {code: (items, measures.score(code, items)) for code, items in (("PHQ9", phq), ("GAD7", gad))}
 
+    raw_times = itertools.count(1)
+
     def insert_raw(referral_id):
+        # Each raw contact a second apart: the reference and the floor insert on the
+        # same referrals, and a contact is unique per referral, time and type.
+        at = when + timedelta(seconds=next(raw_times))
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(RAW_SESSION, [referral_id, user.pk, when, data["notes"], user.pk])
+            cursor.execute(RAW_SESSION, [referral_id, user.pk, at, data["notes"], user.pk])
             session_id = cursor.fetchone()[0]
             for code, (items, result) in scored.items():
                 cursor.execute(
                     RAW_MEASURE,
-                    [session_id, referral_id, when, code, items, result.total, result.band, result.caseness,
+                    [session_id, referral_id, at, code, items, result.total, result.band, result.caseness,
                      measures.REFERENCE_VERSION],
                 )  # fmt: skip
 

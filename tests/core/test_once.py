@@ -228,3 +228,24 @@ def test_three_identical_posts_at_once_save_once(name):
     assert case.count() == before + 1
     assert [a.status_code for a in answers] == [302, 302, 302]
     assert len({a["Location"] for a in answers}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_token_costs_the_session_post_one_statement(client):
+    # given the session form posted with and without its token (transaction=True: real commits)
+    from django.test.utils import CaptureQueriesContext
+
+    case = _cases("session")
+    client.force_login(case.user)
+    token = _token(client, case.page)
+    with CaptureQueriesContext(connection) as without:
+        client.post(case.url, case.data)
+    later = {**case.data, "started_at": (timezone.localtime() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}
+    with CaptureQueriesContext(connection) as with_token:
+        client.post(case.url, {**later, "form_token": token})
+
+    # then the claim is one INSERT in the same transaction (the record's page was known before saving)
+    extra = [q["sql"] for q in with_token.captured_queries if "core_formsubmission" in q["sql"]]
+    assert len(with_token.captured_queries) == len(without.captured_queries) + 1
+    assert len(extra) == 1 and extra[0].startswith("INSERT")
+    assert TherapySession.objects.count() == 2
