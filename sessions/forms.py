@@ -210,6 +210,7 @@ class SessionForm(forms.Form):
         self.referral = referral
         self.fields["started_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["interventions"].choices = interventions_for(referral.current_step)
+        self.fields["interventions"].widget.attrs["class"] = "form-check-input"
         self.instrument_codes = instruments_for(referral)
         self.measure_groups = []
         for code in self.instrument_codes:
