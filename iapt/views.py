@@ -16,7 +16,7 @@ RETRY_AFTER_SECONDS = 30
 def server_error(request):
     """handler500: a database outage is a 503 with a plain page; anything else
     the usual 500. Under /api/ both are JSON in the API's error shape
-    (`{"detail": ...}`, as iapt/api.py and the API's 404 answer) with
+    (`{"detail": ...}`, as core/api.py and the API's 404 answer) with
     `Retry-After`, so a client reads them as it reads every other error.
     Django calls this while handling the exception, so sys.exc_info() holds it."""
     unavailable = isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AccessLogPatient, Role
-from patients.selectors import record_access_for_manager
 from accounts.services import api_token_issue
 from patients.codes import ReferralStatus
+from patients.selectors import record_access_for_manager
 from reports import services as report_services
 from reports.models import ExportJob
 from sessions.models import RiskAssessment
