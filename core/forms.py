@@ -50,7 +50,7 @@ class DateTimeLocalInput(django_forms.DateTimeInput):
 
 class BoundedDateField(django_forms.DateField):
     """A date field that refuses dates outside the supported range
-    (iapt/dates.py) with a field error."""
+    (core/dates.py) with a field error."""
 
     def __init__(self, *args, bound=dates.SUPPORTED, **kwargs):
         self.bound = bound
@@ -63,7 +63,7 @@ class BoundedDateField(django_forms.DateField):
 
 
 class BoundedDateTimeField(django_forms.DateTimeField):
-    """A date and time whose date is within the supported range (iapt/dates.py)."""
+    """A date and time whose date is within the supported range (core/dates.py)."""
 
     def validate(self, value):
         super().validate(value)

@@ -1,5 +1,5 @@
 """Bounded dates on every form (issue 13 finding 12): a date outside the
-supported range (iapt/dates.py) is a field error, never a 500, on the report
+supported range (core/dates.py) is a field error, never a 500, on the report
 form, the export form and every page with a date field; the API's report
 bound is the same constant."""
 
