@@ -148,7 +148,8 @@ def web_request(action, case):
         ),
         WriteAction.STEP_CHANGE_PROPOSE: (
             reverse("sessions:step_propose", args=[referral.pk]),
-            {"kind": "discharge", "end_code": "46", "effective_on": today.isoformat(), "reason": "Recovered."},
+            # a step up: the discharge rules (issue 14) would judge the case's contacts, not the policy
+            {"kind": "step_up", "to_step": "3", "effective_on": today.isoformat(), "reason": "Not improving."},
         ),
         # On the page a proposal is decided in the case review.
         WriteAction.STEP_CHANGE_DECIDE: (
@@ -185,10 +186,10 @@ def api_request(action, case, users):
             "/api/v1/step-changes/",
             {
                 "referral": str(referral.pk),
-                "kind": "discharge",
-                "end_code": "46",
+                "kind": "step_up",
+                "to_step": 3,
                 "effective_on": today.isoformat(),
-                "reason": "Recovered.",
+                "reason": "Not improving.",
             },
         ),
         WriteAction.STEP_CHANGE_DECIDE: (f"/api/v1/step-changes/{case['proposal'].pk}/decide/", {"confirm": True}),
