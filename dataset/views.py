@@ -7,6 +7,7 @@ from django.http import FileResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.models import Role
 from core.forms import apply_validation_error
 
 from . import services, spec
@@ -16,7 +17,11 @@ from .validation import QUALITY_FIELDS
 
 
 def extract_list(request):
-    """The service's extracts, newest first, and the form to build a month's."""
+    """The service's extracts, newest first, and the form to build a month's. A
+    service manager without the submission permission is told how to get it
+    (403); anyone else gets 404."""
+    if getattr(request.user, "role", None) == Role.SERVICE_MANAGER and not services.can_submit(request.user):
+        return render(request, "dataset/no_permission.html", status=403)
     services.check_can_submit(request.user)
     form = ExtractForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -142,7 +142,8 @@ class _MeasureGroup:
     def answers(self) -> list[tuple[str, str]]:
         """The grid's columns: (value, label), the empty choice left out."""
         field = self.form.fields[self.fields[0]]
-        return [(str(v), _answer_text(label)) for v, label in field.choices if v != ""]
+        # WSAS item 1's "not in work" is its own row under the item, not a column
+        return [(str(v), _answer_text(label)) for v, label in field.choices if v not in ("", measures.NOT_IN_WORK)]
 
     @property
     def rows(self) -> list[_GridRow]:

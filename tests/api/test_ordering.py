@@ -57,7 +57,7 @@ def test_every_paged_web_list_ends_its_ordering_with_a_unique_key(world):
     # (accounts/views.py), the caseload (SQL: "ORDER BY {order}, c.id") and the
     # supervisor's flagged cases.
     from patients.selectors import record_access_for_manager, referral_list_for_user
-    from sessions import selectors as session_selectors
+    from supervision import caseload as session_selectors
     from supervision.selectors import flagged_cases
 
     querysets = [

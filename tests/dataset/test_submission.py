@@ -93,10 +93,15 @@ def test_nobody_else_reaches_the_submission(client, role):
     assert client.get(reverse("dataset:extracts")).status_code == 404
 
 
-def test_a_manager_without_the_permission_gets_404(client):
-    user = UserFactory(role=Role.SERVICE_MANAGER, service=ServiceFactory())
+def test_a_manager_without_the_permission_is_told_how_to_get_it_and_reaches_nothing(client, manager):
+    start, _ = _last_month()
+    extract = services.dataset_extract_request(user=manager, year=start.year, month=start.month, reason="Monthly")
+    user = UserFactory(role=Role.SERVICE_MANAGER, service=manager.service)
     client.force_login(user)
-    assert client.get(reverse("dataset:extracts")).status_code == 404
+    response = client.get(reverse("dataset:extracts"))
+    assert response.status_code == 403 and "needs the submission permission" in response.content.decode()
+    assert client.get(reverse("dataset:extract", args=[extract.pk])).status_code == 404
+    assert client.get(reverse("dataset:download", args=[extract.pk])).status_code == 404
 
 
 def test_the_download_checks_the_permission_again(client, manager):
