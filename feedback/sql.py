@@ -39,15 +39,16 @@ ORDER BY instrument, band, k
 
 def band_case(params: dict) -> str:
     """CASE over (instrument, first_total) giving the starting band's label, from
-    course.band_edges; every bound and label a parameter."""
+    course.band_edges; every bound and label a parameter, named fb_* so they
+    never collide with another statement's parameters they are merged with."""
     whens = []
     for i, code in enumerate(course.ESTIMATED):
-        params[f"i{i}"] = code
+        params[f"fb_i{i}"] = code
         for j, (upper, label) in enumerate(course.band_edges(code)):
-            params[f"u{i}_{j}"], params[f"l{i}_{j}"] = float(upper), label
-            whens.append(f"WHEN instrument = %(i{i})s AND first_total <= %(u{i}_{j})s THEN %(l{i}_{j})s")
+            params[f"fb_u{i}_{j}"], params[f"fb_l{i}_{j}"] = float(upper), label
+            whens.append(f"WHEN instrument = %(fb_i{i})s AND first_total <= %(fb_u{i}_{j})s THEN %(fb_l{i}_{j})s")
         last = len(course.band_edges(code)) - 1
-        whens.append(f"WHEN instrument = %(i{i})s THEN %(l{i}_{last})s")
+        whens.append(f"WHEN instrument = %(fb_i{i})s THEN %(fb_l{i}_{last})s")
     return "CASE " + " ".join(whens) + " END"
 
 

@@ -381,6 +381,9 @@ def test_after_a_step_up_to_a_therapist_outside_the_line_the_supervisor_sees_whe
 def test_a_discharge_shows_its_end_code(client, team):
     pwp, supervisor = team
     referral = open_case(pwp)
+    # seen and treated (end code 46 needs an attended treatment contact: issue 14)
+    log(pwp, referral, days_ago=14)
+    log(pwp, referral, days_ago=7)
     client.force_login(supervisor)
     response = client.post(
         reverse("supervision:case_review", args=[referral.pk]),
