@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 
 MIN_KEY_LENGTH = 32  # characters: at least 128 bits if drawn from a base64 alphabet
-# The placeholder .env.example ships (tests/reports/test_keys.py keeps them equal).
+# The placeholder .env.production.example ships, and the development key .env.example
+# shows (tests/reports/test_keys.py keeps them equal): both published, both refused.
 EXAMPLE_KEY = "change-me-another-long-random-string"  # noqa: S105 - the published placeholder, refused
+DEVELOPMENT_KEY = "development-only-pseudonymisation-key"  # noqa: S105 - published in .env.example, refused
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9]{1,8}$")
 
 
@@ -26,8 +28,8 @@ def key_problems(key: str | None, version: str | None = "1") -> list[str]:
     problems = []
     if not key:
         problems.append("PSEUDONYMISATION_KEY is not set.")
-    elif key == EXAMPLE_KEY:
-        problems.append("PSEUDONYMISATION_KEY is the placeholder from .env.example; generate a secret one.")
+    elif key in (EXAMPLE_KEY, DEVELOPMENT_KEY):
+        problems.append("PSEUDONYMISATION_KEY is a published placeholder from an example file; generate a secret one.")
     elif len(key) < MIN_KEY_LENGTH:
         problems.append(f"PSEUDONYMISATION_KEY is shorter than {MIN_KEY_LENGTH} characters.")
     if not VERSION_PATTERN.match(version or ""):

@@ -25,9 +25,17 @@ def _env(module: str, key: str, **extra) -> dict:
     }
 
 
-def test_the_refused_example_is_the_one_env_example_ships():
-    lines = (ROOT / ".env.example").read_text().splitlines()
+def test_the_refused_example_is_the_one_the_production_example_ships():
+    # Production values live in .env.production.example (issue 15); the development
+    # example's key is only a comment, and too short for production as well.
+    lines = (ROOT / ".env.production.example").read_text().splitlines()
     assert f"PSEUDONYMISATION_KEY={keys.EXAMPLE_KEY}" in lines
+    development = [
+        line.split("=", 1)[1]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.lstrip("# ").startswith("PSEUDONYMISATION_KEY=")
+    ]
+    assert development and all(keys.key_problems(key, "1") for key in development)
 
 
 @pytest.mark.parametrize(
