@@ -81,10 +81,12 @@ class AppointmentSessionForm(SessionForm):
     def __init__(self, *args, appointment, **kwargs):
         from django.utils import timezone
 
+        # A kept draft (sessions/drafts.py) comes first; the booking fills what it lacks.
         initial = {
             "started_at": timezone.localtime(appointment.starts_at),
             "appointment_type": appointment.appointment_type,
             "medium": appointment.medium,
             "duration_minutes": appointment.duration_minutes,
+            **(kwargs.pop("initial", None) or {}),
         }
         super().__init__(*args, initial=initial, **kwargs)

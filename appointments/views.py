@@ -112,6 +112,7 @@ def appointment_session(request, appointment_id):
         form_class=partial(AppointmentSessionForm, appointment=appointment),
         template="sessions/session_form.html",
         service=save,
+        kind="session",
         extra_context={"appointment": appointment},
     )
 
