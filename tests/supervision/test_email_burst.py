@@ -16,7 +16,7 @@ from tests.live import RedisServer, child_env, database_url, production_worker, 
 from .conftest import RISK, log, open_case
 
 BURST = 120
-SUBJECT = "Subject: Talking Therapies: a case needs supervision (risk)"
+SUBJECT = "Subject: Talking Therapies: a case needs supervision"
 
 
 @pytest.mark.celery

@@ -18,7 +18,7 @@ from supervision.tasks import email_notifications_due as email_notifications_due
 
 from .conftest import RISK, log, open_case
 
-SUBJECT = "Talking Therapies: a case needs supervision (risk)"
+SUBJECT = "Talking Therapies: a case needs supervision"
 
 
 def own_connection():
