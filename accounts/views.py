@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
@@ -40,20 +40,10 @@ def home(request):
         Role.HIT: "sessions:caseload",
         Role.SUPERVISOR: "supervision:dashboard",
         Role.SERVICE_MANAGER: "reports:service_report",
-        Role.REFERRAL_ADMIN: _incoming_referrals(),
+        # Incoming referrals (issue 15): unallocated, oldest first.
+        Role.REFERRAL_ADMIN: "stepped_care:incoming",
     }
     return redirect(targets.get(role, "patients:referral_list"))
-
-
-def _incoming_referrals() -> str:
-    """The incoming referrals page's URL name when that page is installed, else the referral list."""
-    for name in ("incoming_referrals", "patients:incoming_referrals"):
-        try:
-            reverse(name)
-        except NoReverseMatch:
-            continue
-        return name
-    return "patients:referral_list"
 
 
 @login_not_required

@@ -217,8 +217,6 @@ def test_a_notification_followed_to_the_case(page, login, team):
 def test_each_role_lands_on_its_page(page, login, live_server, role, path, heading):
     from django.urls import reverse
 
-    from accounts.views import _incoming_referrals
-
     UserFactory(username="someone", role=role)
     login("someone")
     expected = (
@@ -226,7 +224,7 @@ def test_each_role_lands_on_its_page(page, login, live_server, role, path, headi
         or {
             Role.PWP: reverse("sessions:caseload"),
             Role.HIT: reverse("sessions:caseload"),
-            Role.REFERRAL_ADMIN: reverse(_incoming_referrals()),
+            Role.REFERRAL_ADMIN: reverse("stepped_care:incoming"),
         }[role]
     )
     assert page.url.removeprefix(live_server.url).split("?")[0].startswith(expected)

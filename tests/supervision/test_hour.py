@@ -157,16 +157,14 @@ def test_the_emailed_link_requires_log_in(client, team):
         (Role.SERVICE_MANAGER, "reports:service_report"),
         (Role.PWP, "sessions:caseload"),
         (Role.HIT, "sessions:caseload"),
-        (Role.REFERRAL_ADMIN, None),
+        (Role.REFERRAL_ADMIN, "stepped_care:incoming"),
     ],
 )
 def test_each_role_lands_on_its_page(client, db, role, target):
-    from accounts.views import _incoming_referrals
-
     client.force_login(UserFactory(role=role))
     response = client.get(reverse("home"))
     assert response.status_code == 302
-    assert response.url == reverse(target or _incoming_referrals())
+    assert response.url == reverse(target)
 
 
 # 1. The review page ----------------------------------------------------------------
