@@ -43,6 +43,15 @@ class SystemAdministratorAccess:
         return False
 
 
+class ReferenceDataAccess(SystemAdministratorAccess):
+    """Service configuration a system administrator keeps (appointments' working
+    hours, clinic templates, reminder lead times): theirs to add, change and
+    delete; nothing clinical."""
+
+    def has_delete_permission(self, request, obj=None):
+        return is_system_administrator(request.user)
+
+
 class UserAddForm(forms.ModelForm):
     """A new account has no password typed by the administrator: the user sets
     their own from an emailed one-use link."""

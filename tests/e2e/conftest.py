@@ -54,6 +54,14 @@ def page(browser, live_server, csp_violations):
     page.set_default_timeout(15000)
     page.on("console", lambda message: is_csp_violation(message.text) and csp_violations.append(message.text))
     yield page
+    # Let a request the page's own scripts started (the session form's draft
+    # autosave) finish before the browser goes: one still running while the test
+    # database is flushed can deadlock with the flush.
+    for open_page in context.pages:
+        try:
+            open_page.wait_for_load_state("networkidle", timeout=5000)
+        except Exception:  # noqa: BLE001 - a page already closed or never idle: close it anyway
+            pass
     context.close()
     # Every browser journey doubles as a CSP check: nothing on its pages was blocked.
     assert csp_violations == [], f"the Content-Security-Policy blocked: {csp_violations}"
