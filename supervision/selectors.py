@@ -411,6 +411,8 @@ def review_context(*, referral: Referral, record: dict) -> dict:
         "score_table": table,
         "notes_sessions": notes,
         "previous_reviews": reviews,
+        # issue 21 item 3: the form asks what was decided about a case not on track
+        "not_on_track": FlagReason.NOT_ON_TRACK in reasons.get(referral.pk, ()),
     }
 
 
