@@ -84,7 +84,8 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
     (of the last `weeks`) with no case-management supervision, the cases carried
     over (on an agenda past its clock and not reviewed in that session) and the
     minutes per case reviewed in supervision, from the agenda's clock (issue 16
-    item 7). Four queries whatever the number of supervisees or sessions."""
+    item 7); and the not-on-track loop (issue 21: `_loop_row`'s keys). Five
+    queries whatever the number of supervisees or sessions."""
     now = timezone.now()
     supervisees = list(supervisees_of(user))
     cases = (
@@ -123,6 +124,7 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
             if slot.referral_id in done:
                 clock_minutes.setdefault(supervisee_id, []).append(slot.minutes)
     all_weeks = {(timezone.localdate() - timedelta(weeks=w)).isocalendar()[:2] for w in range(weeks)}
+    off_track = _not_on_track_loop(supervisees, since=now - timedelta(weeks=weeks))
     out = []
     for s in supervisees:
         row = by_id.get(s.pk, {"open": 0, "reviewed": 0})
@@ -137,9 +139,69 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
                 "carried": carried.get(s.pk, 0),
                 "cases_in_sessions": len(spent),
                 "minutes_per_case": round(sum(spent) / len(spent), 1) if spent else None,
+                **off_track.get(s.pk, _loop_row([])),
             }
         )
     return out
+
+
+NOT_ON_TRACK_REVIEW_DAYS = 7  # issue 21 item 3: reviewed within 7 days of the flag
+
+
+def _loop_row(rows: list[tuple]) -> dict:
+    """One supervisee's not-on-track figures from (raised_at, reviewed_at,
+    phq_at_review, phq_latest) rows: `not_on_track` flags raised, `nt_reviewed_7`
+    reviewed (by the review that resolved the flag) within 7 days of it, its share,
+    and of the reviewed cases with a PHQ-9 after the review, `nt_followed` how many,
+    `nt_phq_change` the mean change from the PHQ-9 at the review (the latest on or
+    before it) to the latest since (points; negative is better), `nt_phq_fell` and
+    `nt_phq_rose` how many moved by at least PHQ-9's reliable change (DOMAIN.md
+    "Measures")."""
+    from sessions import measures
+
+    rc = measures.INSTRUMENTS["PHQ9"].reliable_change
+    window = timedelta(days=NOT_ON_TRACK_REVIEW_DAYS)
+    reviewed = sum(1 for raised, at, _, _ in rows if at is not None and at - raised <= window)
+    moves = [float(latest - start) for _, at, start, latest in rows if at and start is not None and latest is not None]
+    return {
+        "not_on_track": len(rows),
+        "nt_reviewed_7": reviewed,
+        "nt_share": reviewed / len(rows) if rows else None,
+        "nt_followed": len(moves),
+        "nt_phq_change": round(sum(moves) / len(moves), 1) if moves else None,
+        "nt_phq_fell": sum(1 for m in moves if m <= -rc),
+        "nt_phq_rose": sum(1 for m in moves if m >= rc),
+    }
+
+
+def _not_on_track_loop(supervisees: list, *, since) -> dict:
+    """Issue 21 item 3, the loop closed: per supervisee id, `_loop_row` over the
+    not-on-track flags raised since `since` on the cases they hold now (the case's
+    practitioner at the flag is not kept apart from its current one). One query."""
+    from sessions.models import MeasureScore
+
+    phq = MeasureScore.objects.filter(
+        referral_id=OuterRef("referral_id"), instrument="PHQ9", complete=True, total__isnull=False
+    ).order_by("-taken_at", "-id")
+    reviewed_at = OuterRef("resolved_by_review__reviewed_at")
+    rows = (
+        Flag.objects.filter(
+            reason=FlagReason.NOT_ON_TRACK,
+            raised_at__gte=since,
+            referral__assigned_practitioner__in=[s.pk for s in supervisees],
+        )
+        .annotate(
+            practitioner=F("referral__assigned_practitioner_id"),
+            reviewed_at=F("resolved_by_review__reviewed_at"),
+            phq_at_review=Subquery(phq.filter(taken_at__lte=reviewed_at).values("total")[:1]),
+            phq_latest=Subquery(phq.filter(taken_at__gt=reviewed_at).values("total")[:1]),
+        )
+        .values_list("practitioner", "raised_at", "reviewed_at", "phq_at_review", "phq_latest")
+    )
+    grouped: dict[int, list] = {}
+    for practitioner, *row in rows:
+        grouped.setdefault(practitioner, []).append(tuple(row))
+    return {pk: _loop_row(found) for pk, found in grouped.items()}
 
 
 def flags_for_user(*, user: User):

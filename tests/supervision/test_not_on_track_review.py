@@ -18,7 +18,10 @@ from .test_not_on_track import _course
 
 
 def _not_on_track(pwp):
-    _course(pwp.service, upper=12)
+    from feedback.models import ExpectedCourse
+
+    if not ExpectedCourse.objects.filter(service=pwp.service).exists():
+        _course(pwp.service, upper=12)
     referral = open_case(pwp)
     log(pwp, referral, days_ago=14, phq=16, gad=6)
     log(pwp, referral, days_ago=7, phq=15, gad=6)  # the follow-up (through the outbox) flags it
@@ -116,3 +119,29 @@ def test_the_api_records_the_decision(team):
     body["next_review_on"] = (timezone.localdate() + timedelta(days=10)).isoformat()
     response = api.post("/api/v1/reviews/", body, format="json")
     assert response.status_code == 400 and "track_decision" in str(response.json())
+
+
+def test_compliance_shows_the_loop_per_supervisee(client, team, django_assert_max_num_queries):
+    """Issue 21 item 3: per supervisee, not-on-track cases reviewed within 7 days of
+    the flag, and how PHQ-9 moved from the review to the latest score since."""
+    pwp, supervisor = team
+    prompt, late, unreviewed = (_not_on_track(pwp) for _ in range(3))
+    # the late case's flag was raised 10 days ago
+    Flag.objects.filter(referral=late, reason=FlagReason.NOT_ON_TRACK).update(
+        raised_at=timezone.now() - timedelta(days=10)
+    )
+    client.force_login(supervisor)
+    for referral in (prompt, late):
+        assert _post(client, referral, track_decision="continue_with_change").status_code == 302
+    log(pwp, prompt, days_ago=0, phq=8, gad=6)  # after the review: PHQ-9 15 -> 8, a reliable fall (6)
+    # budget: session and user, supervisees, open cases, supervision sessions, the reviews in
+    # them (none here), and issue 21's one query of not-on-track flags, whatever the numbers
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("supervision:compliance"))
+    [row] = response.context["rows"]
+    assert (row["not_on_track"], row["nt_reviewed_7"]) == (3, 1)
+    assert row["nt_followed"] == 1 and row["nt_phq_change"] == -7.0
+    assert (row["nt_phq_fell"], row["nt_phq_rose"]) == (1, 0)
+    assert b"1 of 3 (33%)" in response.content
+    assert b"-7.0 points on average over 1 case; 1 fell and 0 rose reliably" in response.content
+    assert unreviewed.flags.filter(resolved_at__isnull=True).exists()
