@@ -594,3 +594,14 @@ def notification_get_for_user(*, user: User, notification_id):
         raise Http404 from exc
     _annotate_notifications(user, [notification])
     return notification
+
+
+def record_not_on_track(referral, context: dict) -> None:
+    """sessions.hooks: `not_on_track`, the open not-on-track flag of the case
+    (its `detail` the evidence in words, `raised_at`), or None. One query. The
+    record's reader already passed its access check."""
+    context["not_on_track"] = (
+        Flag.objects.filter(referral=referral, reason=FlagReason.NOT_ON_TRACK, resolved_at__isnull=True)
+        .only("detail", "raised_at")
+        .first()
+    )
