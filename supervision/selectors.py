@@ -27,8 +27,9 @@ def supervisees_of(user: User):
 
 
 def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
-    """Supervisees' open cases with open flags, prioritised: risk first, then the
-    most overdue (longest since review), then the other criteria."""
+    """Supervisees' open cases with open flags, prioritised: risk first, then not
+    on track (issue 21: after risk, before overdue; models.REASON_PRIORITY), then
+    the most overdue (longest since review), then the other criteria."""
     if user.role != Role.SUPERVISOR:
         raise Http404
     open_flags = Flag.objects.filter(referral=OuterRef("pk"), resolved_at__isnull=True)
@@ -39,6 +40,7 @@ def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
         .annotate(
             reasons=ArraySubquery(open_flags.order_by("reason").values("reason")),
             has_risk=Exists(open_flags.filter(reason=FlagReason.RISK)),
+            has_not_on_track=Exists(open_flags.filter(reason=FlagReason.NOT_ON_TRACK)),
             has_overdue=Exists(open_flags.filter(reason=FlagReason.OVERDUE_REVIEW)),
             question=Subquery(open_flags.filter(reason=FlagReason.PWP_REQUEST).values("detail")[:1]),
             review_anchor=Coalesce("last_reviewed_at", "opened_at", output_field=DateTimeField()),
@@ -48,7 +50,7 @@ def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
         qs = qs.filter(assigned_practitioner_id=supervisee_id)
     if reason:
         qs = qs.filter(Exists(open_flags.filter(reason=reason)))
-    return qs.order_by("-has_risk", "-has_overdue", F("review_anchor").asc(nulls_first=True), "id")
+    return qs.order_by("-has_risk", "-has_not_on_track", "-has_overdue", F("review_anchor").asc(nulls_first=True), "id")
 
 
 def counts_per_supervisee(*, user: User) -> list[dict]:

@@ -145,3 +145,19 @@ def test_compliance_shows_the_loop_per_supervisee(client, team, django_assert_ma
     assert b"1 of 3 (33%)" in response.content
     assert b"-7.0 points on average over 1 case; 1 fell and 0 rose reliably" in response.content
     assert unreviewed.flags.filter(resolved_at__isnull=True).exists()
+
+
+def test_the_dashboard_puts_not_on_track_after_risk_and_before_the_overdue_review(client, team):
+    from .conftest import RISK
+
+    pwp, supervisor = team
+    overdue = open_case(pwp, opened_at=timezone.now() - timedelta(days=60))
+    stalled = _not_on_track(pwp)
+    risky = open_case(pwp)
+    log(pwp, risky, days_ago=1, item9=1, risk=RISK)
+    from supervision.sweep import sweep
+
+    sweep()
+    client.force_login(supervisor)
+    cases = list(client.get(reverse("supervision:dashboard")).context["cases"])
+    assert [c.pk for c in cases][:3] == [risky.pk, stalled.pk, overdue.pk]
