@@ -666,6 +666,117 @@ def bench_logging_floor(client, referrals, insert_raw) -> float:
         return time.perf_counter() - started
 
 
+# -- 8 and 9: outcome feedback (issue 21) ------------------------------------------
+def reference_estimate_sql(service_id: int, percentile: float, min_sample: int, max_session: int) -> str:
+    """One hand-written statement computing the same percentiles as the nightly
+    estimation (feedback/sql.py): finished courses by a grouped join rather than a
+    correlated count, the bands as a VALUES table with the edges written in."""
+    from feedback import course
+    from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
+
+    edges = []
+    for code in course.ESTIMATED:
+        low = -1e9
+        for upper, label in course.band_edges(code):
+            edges.append(f"('{code}', {float(low)}, {float(upper)}, '{label}')")
+            low = float(upper)
+        edges[-1] = edges[-1].replace(f", {float(low)}, ", ", 1e9, ")  # the top band takes any higher total
+    attended = ", ".join(f"'{a}'" for a in ATTENDED)
+    types = ", ".join(f"'{t}'" for t in TREATMENT_APPOINTMENT_TYPES)
+    instruments = ", ".join(f"'{c}'" for c in course.ESTIMATED)
+    return f"""
+WITH finished AS (
+    SELECT s.referral_id AS id FROM therapy_sessions_therapysession s
+    JOIN patients_referral r ON r.id = s.referral_id
+    WHERE r.service_id = {int(service_id)} AND r.ended_on IS NOT NULL
+      AND s.attendance IN ({attended}) AND s.appointment_type IN ({types})
+    GROUP BY s.referral_id HAVING count(*) >= 2
+), scored AS (
+    SELECT m.instrument, m.total::float8 AS total, row_number() OVER w AS k,
+           first_value(m.total::float8) OVER w AS first
+    FROM therapy_sessions_measurescore m JOIN finished f ON f.id = m.referral_id
+    WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN ({instruments})
+    WINDOW w AS (PARTITION BY m.referral_id, m.instrument ORDER BY m.taken_at, m.id)
+)
+SELECT s.instrument, e.label, s.k, count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.total),
+       percentile_cont({float(percentile)}) WITHIN GROUP (ORDER BY s.total)
+FROM scored s JOIN (VALUES {", ".join(edges)}) e(instrument, lo, hi, label)
+     ON e.instrument = s.instrument AND s.first > e.lo AND s.first <= e.hi
+WHERE s.k <= {int(max_session)}
+GROUP BY s.instrument, e.label, s.k HAVING count(*) >= {int(min_sample)}
+ORDER BY 1, 2, 3"""
+
+
+def bench_feedback() -> dict:
+    """8: the nightly estimation (feedback.tasks: every service, a new version each)
+    against the hand-written statement for every service; the rows must agree."""
+    from accounts.models import Service
+    from feedback import course
+    from feedback.services import estimate_rows, expected_course_estimate
+
+    services = list(Service.objects.order_by("pk"))
+    args = {"percentile": course.DEFAULT_PERCENTILE, "min_sample": course.DEFAULT_MIN_SAMPLE}
+    same = True
+    reference = 0.0
+    for service in services:
+        sql = reference_estimate_sql(service.pk, max_session=course.MAX_SESSION, **args)
+        with connection.cursor() as cursor:
+            seconds, _ = timed(cursor.execute, sql)
+            theirs = cursor.fetchall()
+        reference += seconds
+        ours_rows = estimate_rows(service_id=service.pk, max_session=course.MAX_SESSION, **args)
+        same = (
+            same
+            and [r[:4] for r in ours_rows] == [r[:4] for r in theirs]
+            and all(abs(a[4] - b[4]) < 1e-9 and abs(a[5] - b[5]) < 1e-9 for a, b in zip(ours_rows, theirs, strict=True))
+        )
+    ours = 0.0
+    points = 0
+    for service in services:
+        seconds, estimated = timed(expected_course_estimate, service=service, **args)
+        ours += seconds
+        points += estimated.points.count()
+    return case("8 expected course (nightly)", ours, reference, services=len(services), points=points,
+                same_rows_as_reference=same)  # fmt: skip
+
+
+def bench_not_on_track_check(count: int = 200) -> dict:
+    """9: what the not-on-track check adds to a session's save: its statement (the
+    one AT_ONCE criterion issue 21 added) for one case, as flags_raise_now runs it
+    in the session's transaction, timed over `count` open cases with scores and
+    rolled back; against the at-once criteria without it (risk, deterioration,
+    step change) for the same cases. The issue's limit is 1 ms a session."""
+    from patients.models import Referral
+    from supervision import sweep
+
+    ids = list(
+        Referral.objects.filter(status__in=sweep.OPEN_CASE_STATUSES, assigned_practitioner__isnull=False)
+        .filter(measure_scores__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()[:count]
+    )
+    others = [r for r in sweep.AT_ONCE_REASONS if r != "not_on_track"]
+
+    def run(reasons) -> float:
+        total = 0.0
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                for referral_id in ids:
+                    params = sweep._params(timezone.now(), [referral_id])
+                    for reason in reasons:
+                        seconds, _ = timed(cursor.execute, sweep.CRITERIA[reason].format(only=sweep._ONLY), params)
+                        total += seconds
+            transaction.set_rollback(True)
+        return total
+
+    run(["not_on_track"] + others)  # warm
+    check = run(["not_on_track"]) / max(len(ids), 1)
+    without = run(others) / max(len(ids), 1)
+    return case("9 not-on-track check per session", check * 1000, without * 1000, unit="ms", cases=len(ids),
+                within_1_ms=check * 1000 < 1.0)  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     referrals, out = int(argv[0]), Path(argv[1])
     only = {x for x in (argv[2] if len(argv) > 2 else "").split(",") if x}
@@ -686,6 +797,8 @@ def main(argv: list[str]) -> int:
             ("5", "dashboard", bench_dashboard),
             ("6", "logging", lambda: bench_logging(min(250, max(50, referrals // 400)))),
             ("7", "dataset", bench_dataset),
+            ("8", "feedback", bench_feedback),
+            ("9", "not_on_track", bench_not_on_track_check),
         ]
         for key, name, fn in steps:
             if not wanted(key):

@@ -8,3 +8,11 @@ class FeedbackConfig(AppConfig):
 
     name = "feedback"
     verbose_name = "Outcome feedback"
+
+    def ready(self):
+        # The record page (sessions, below) draws the expected course through its hook (decision 021).
+        from sessions.hooks import register
+
+        from .services import record_expected_course
+
+        register(record_expected_course)

@@ -4,7 +4,7 @@ feedback/sql.py the estimation)."""
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, Subquery
 
 from accounts.models import Service
 
@@ -126,3 +126,71 @@ def expected_series(*, service_id: int, instrument: str, first_total: float) -> 
         "upper": [p.upper for p in points],
         "n": [p.n for p in points],
     }
+
+
+NO_BOUNDARY = (
+    "Too few finished courses in this service to estimate the expected course for this starting score; "
+    "no national figures with a source are held, so no boundary is drawn and no case is flagged."
+)
+
+
+def expected_for_chart(*, service_id: int, starts: dict[str, float]) -> dict[str, dict]:
+    """`expected_series` for several measures at once, in one query: `starts`
+    maps a measure code to the case's starting (first complete) score; the answer
+    maps each estimated code to expected_series's dict, with `points` a list of
+    {session, expected, upper, n} ascending and no `sessions`/`expected`/`upper`
+    lists. Codes not estimated (course.ESTIMATED) are left out."""
+    bands = {code: course.starting_band(code, first) for code, first in starts.items() if code in course.ESTIMATED}
+    if not bands:
+        return {}
+    newest = ExpectedCourse.objects.filter(service_id=service_id).order_by("-version").values("pk")[:1]
+    which = Q()
+    for code, band in bands.items():
+        which |= Q(instrument=code, band=band)
+    found: dict[str, list] = {}
+    for p in (
+        ExpectedCoursePoint.objects.filter(which, course_id=Subquery(newest))
+        .select_related("course")
+        .order_by("instrument", "session_number")
+    ):
+        found.setdefault(p.instrument, []).append(p)
+    out = {}
+    for code, band in bands.items():
+        points = found.get(code)
+        if not points:
+            out[code] = {"available": False, "band": band, "reason": NO_BOUNDARY}
+            continue
+        expected = points[0].course
+        out[code] = {
+            "available": True,
+            "band": band,
+            "version": expected.version,
+            "percentile": float(expected.percentile),
+            "points": [
+                {"session": p.session_number, "expected": p.expected, "upper": p.upper, "n": p.n} for p in points
+            ],
+        }
+    return out
+
+
+def record_expected_course(referral, context: dict) -> None:
+    """sessions.hooks: adds `expected` to the chart series of PHQ-9 and of the
+    case's own anxiety measure (sessions.measures.anxiety_measure_used, the
+    measures the not-on-track flag reads): expected_for_chart's dict, its points
+    placed at the patient's k-th score (`x`, the chart's date label) for each
+    session number k the patient has reached. One query; none without a series."""
+    from sessions import measures
+
+    series = {s["code"]: s for s in context.get("chart_series") or ()}
+    adsm = measures.anxiety_instrument_for(referral.problem_descriptor or "")
+    adsm_scores = len(series[adsm]["points"]) if adsm in series else 0
+    checked = ("PHQ9", measures.anxiety_measure_used(referral.problem_descriptor or "", adsm_scores))
+    starts = {code: series[code]["points"][0]["y"] for code in checked if code in series}
+    for code, expected in expected_for_chart(service_id=referral.service_id, starts=starts).items():
+        dates = [p["x"] for p in series[code]["points"]]
+        if expected["available"]:
+            expected["points"] = [
+                {**p, "x": dates[p["session"] - 1]} for p in expected["points"] if p["session"] <= len(dates)
+            ]
+            expected["latest"] = expected["points"][-1] if expected["points"] else None
+        series[code]["expected"] = expected

@@ -37,18 +37,20 @@ ORDER BY instrument, band, k
 """
 
 
-def band_case(params: dict) -> str:
+def band_case(params: dict, prefix: str = "") -> str:
     """CASE over (instrument, first_total) giving the starting band's label, from
-    course.band_edges; every bound and label a parameter, named fb_* so they
-    never collide with another statement's parameters they are merged with."""
+    course.band_edges; every bound and label a parameter, named with `prefix` so
+    a statement that has other parameters (the supervision sweep's anxiety
+    reference lists use i0, i1, ...) keeps them apart."""
     whens = []
     for i, code in enumerate(course.ESTIMATED):
-        params[f"fb_i{i}"] = code
+        c, u, lab = f"{prefix}i{i}", f"{prefix}u{i}", f"{prefix}l{i}"
+        params[c] = code
         for j, (upper, label) in enumerate(course.band_edges(code)):
-            params[f"fb_u{i}_{j}"], params[f"fb_l{i}_{j}"] = float(upper), label
-            whens.append(f"WHEN instrument = %(fb_i{i})s AND first_total <= %(fb_u{i}_{j})s THEN %(fb_l{i}_{j})s")
+            params[f"{u}_{j}"], params[f"{lab}_{j}"] = float(upper), label
+            whens.append(f"WHEN instrument = %({c})s AND first_total <= %({u}_{j})s THEN %({lab}_{j})s")
         last = len(course.band_edges(code)) - 1
-        whens.append(f"WHEN instrument = %(fb_i{i})s THEN %(fb_l{i}_{last})s")
+        whens.append(f"WHEN instrument = %({c})s THEN %({lab}_{last})s")
     return "CASE " + " ".join(whens) + " END"
 
 

@@ -2,7 +2,7 @@
 
 Each app contributes its own part through a `build` function (patients: the
 service, users and referrals; sessions: the care contacts and measures; reports:
-the export permissions; supervision: assignments' reviews and flags;
+the export permissions; feedback: the expected course; supervision: assignments' reviews and flags;
 dataset: the submission permission); this
 module, above every app, calls them in order in one transaction. Deterministic
 (seeded), so every run builds the same service."""
@@ -14,6 +14,7 @@ from datetime import date
 from django.db import transaction
 
 from dataset import demo as dataset_demo
+from feedback import demo as feedback_demo
 from patients import demo as patients_demo
 from reports import demo as reports_demo
 from sessions import demo as sessions_demo
@@ -34,6 +35,7 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
     result = patients_demo.build(patients=patients, seed=seed, today=today)
     sessions_demo.build(result)
     reports_demo.grant_demo_permissions(result["users"])
+    feedback_demo.build(result)
     supervision_demo.build(result)
     dataset_demo.build(result)
     return result

@@ -15,7 +15,7 @@ from accounts.policy import WriteAction
 from core.once import submit_once
 from patients import selectors as patient_selectors
 
-from . import drafts, selectors, services
+from . import drafts, hooks, selectors, services
 from .charts import measure_series
 from .forms import AmendmentForm, AssessmentForm, RiskEventForm, SessionForm, StepProposalForm
 
@@ -33,19 +33,17 @@ def _clinical_referral(request, referral_id, **options):
 def referral_record(request, referral_id):
     referral = _clinical_referral(request, referral_id)
     record = selectors.record_for_user(user=request.user, referral=referral)
-    return render(
-        request,
-        "sessions/record.html",
-        {
-            "referral": referral,
-            "patient": referral.patient,
-            **record,
-            "amendments": list(referral.amendments.select_related("recorded_by")),
-            "chart_series": measure_series(record["sessions"]),
-            "can_record": referral.is_open and policy.allowed(WriteAction.SESSION_RECORD, request.user, referral),
-            "can_amend": policy.allowed(WriteAction.AMENDMENT_RECORD, request.user, referral),
-        },
-    )
+    context = {
+        "referral": referral,
+        "patient": referral.patient,
+        **record,
+        "amendments": list(referral.amendments.select_related("recorded_by")),
+        "chart_series": measure_series(record["sessions"]),
+        "can_record": referral.is_open and policy.allowed(WriteAction.SESSION_RECORD, request.user, referral),
+        "can_amend": policy.allowed(WriteAction.AMENDMENT_RECORD, request.user, referral),
+    }
+    # the expected course behind the chart and the not-on-track flag, from the floors above (decision 021)
+    return render(request, "sessions/record.html", hooks.record_context(referral, context))
 
 
 def _session_form_view(request, referral_id, *, form_class, template, service, kind, extra_context=None):

@@ -13,7 +13,7 @@ from patients.api_views import ReadCreateViewSet
 from patients.codes import EndCode
 
 from . import selectors, services
-from .models import CaseReview, Decision, Flag, FlagReason
+from .models import CaseReview, Decision, Flag, FlagReason, TrackDecision, TrackObstacle
 
 
 class FlagSerializer(serializers.ModelSerializer):
@@ -86,6 +86,12 @@ class CaseReviewSerializer(serializers.ModelSerializer):
     risk_action_owner = ServiceUserField(required=False, allow_null=True, default=None)
     end_code = serializers.ChoiceField(choices=EndCode.choices, required=False, allow_blank=True, default="")
     step_up_practitioner = ServiceUserField(required=False, allow_null=True, default=None, write_only=True)
+    track_decision = serializers.ChoiceField(
+        choices=TrackDecision.choices, required=False, allow_blank=True, default=""
+    )
+    track_obstacle = serializers.ChoiceField(
+        choices=TrackObstacle.choices, required=False, allow_blank=True, default=""
+    )
 
     class Meta:
         model = CaseReview
@@ -102,6 +108,8 @@ class CaseReviewSerializer(serializers.ModelSerializer):
             "risk_action_due",
             "end_code",
             "step_up_practitioner",
+            "track_decision",
+            "track_obstacle",
         ]
         read_only_fields = ["id", "reviewer", "reviewed_at"]
         extra_kwargs = {"risk_action_due": {"required": False, "allow_null": True, "default": None}}

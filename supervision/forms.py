@@ -5,7 +5,7 @@ from accounts.models import Role, User
 from core.forms import BoundedDateField, DateInput
 from patients.codes import EndCode
 
-from .models import ClinicalSkillsSupervision, Decision, FlagReason
+from .models import ClinicalSkillsSupervision, Decision, FlagReason, TrackDecision, TrackObstacle
 
 
 class CaseReviewForm(forms.Form):
@@ -21,6 +21,16 @@ class CaseReviewForm(forms.Form):
     risk_action = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
     risk_action_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     risk_action_due = BoundedDateField(widget=DateInput, required=False)
+    # Issue 21 item 3: shown, and required by the service, when the case is not on track.
+    track_decision = forms.ChoiceField(
+        choices=TrackDecision.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="What was decided about the case not on track",
+    )
+    track_obstacle = forms.ChoiceField(
+        choices=[("", "–")] + list(TrackObstacle.choices), required=False, label="Obstacle to address"
+    )
 
     def __init__(self, *args, service_id, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,6 +45,28 @@ class Decision(models.TextChoices):
     RISK_ACTION = "risk_action", "Risk action"
 
 
+class TrackDecision(models.TextChoices):
+    """What the review of a not-on-track case decided about it (issue 21 item 3;
+    Delgadillo et al. 2018: feedback helps when the case is discussed and acted on)."""
+
+    CONTINUE_WITH_CHANGE = "continue_with_change", "Continue, with a change to the treatment"
+    STEP_UP = "step_up", "Step up"
+    ADDRESS_OBSTACLE = "address_obstacle", "Address an obstacle to progress"
+    OTHER = "other", "Other (say what in the notes)"
+
+
+class TrackObstacle(models.TextChoices):
+    """The obstacle a not-on-track review names, when it decides to address one: a
+    short list of the usual reasons a low-intensity course stalls; "other" is said
+    in the notes. Our list, for clinical review (docs/decisions/021)."""
+
+    ENGAGEMENT = "engagement", "Engagement or motivation (sessions, between-session work)"
+    ALLIANCE = "alliance", "The working relationship with the practitioner"
+    LIFE_EVENTS = "life_events", "Life events or social circumstances"
+    OTHER_PROBLEM = "other_problem", "Another problem (physical health, substances, a second disorder)"
+    OTHER = "other", "Other (say what in the notes)"
+
+
 class SupervisionSession(models.Model):
     """Case-management supervision: weekly, one hour, one to one."""
 
@@ -84,6 +106,10 @@ class CaseReview(models.Model):
     )
     risk_action_due = models.DateField(null=True, blank=True)
     end_code = models.CharField(max_length=2, blank=True)
+    # Issue 21 item 3: required when the case had an open not-on-track flag.
+    # db_default: bulk loaders (bench/synthetic.py) insert reviews in SQL without them.
+    track_decision = models.CharField(max_length=24, choices=TrackDecision.choices, blank=True, db_default="")
+    track_obstacle = models.CharField(max_length=16, choices=TrackObstacle.choices, blank=True, db_default="")
 
     class Meta:
         ordering = ["-reviewed_at"]

@@ -27,8 +27,9 @@ def supervisees_of(user: User):
 
 
 def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
-    """Supervisees' open cases with open flags, prioritised: risk first, then the
-    most overdue (longest since review), then the other criteria."""
+    """Supervisees' open cases with open flags, prioritised: risk first, then not
+    on track (issue 21: after risk, before overdue; models.REASON_PRIORITY), then
+    the most overdue (longest since review), then the other criteria."""
     if user.role != Role.SUPERVISOR:
         raise Http404
     open_flags = Flag.objects.filter(referral=OuterRef("pk"), resolved_at__isnull=True)
@@ -39,6 +40,7 @@ def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
         .annotate(
             reasons=ArraySubquery(open_flags.order_by("reason").values("reason")),
             has_risk=Exists(open_flags.filter(reason=FlagReason.RISK)),
+            has_not_on_track=Exists(open_flags.filter(reason=FlagReason.NOT_ON_TRACK)),
             has_overdue=Exists(open_flags.filter(reason=FlagReason.OVERDUE_REVIEW)),
             question=Subquery(open_flags.filter(reason=FlagReason.PWP_REQUEST).values("detail")[:1]),
             review_anchor=Coalesce("last_reviewed_at", "opened_at", output_field=DateTimeField()),
@@ -48,7 +50,7 @@ def flagged_cases(*, user: User, supervisee_id=None, reason: str | None = None):
         qs = qs.filter(assigned_practitioner_id=supervisee_id)
     if reason:
         qs = qs.filter(Exists(open_flags.filter(reason=reason)))
-    return qs.order_by("-has_risk", "-has_overdue", F("review_anchor").asc(nulls_first=True), "id")
+    return qs.order_by("-has_risk", "-has_not_on_track", "-has_overdue", F("review_anchor").asc(nulls_first=True), "id")
 
 
 def counts_per_supervisee(*, user: User) -> list[dict]:
@@ -84,7 +86,8 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
     (of the last `weeks`) with no case-management supervision, the cases carried
     over (on an agenda past its clock and not reviewed in that session) and the
     minutes per case reviewed in supervision, from the agenda's clock (issue 16
-    item 7). Four queries whatever the number of supervisees or sessions."""
+    item 7); and the not-on-track loop (issue 21: `_loop_row`'s keys). Five
+    queries whatever the number of supervisees or sessions."""
     now = timezone.now()
     supervisees = list(supervisees_of(user))
     cases = (
@@ -123,6 +126,7 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
             if slot.referral_id in done:
                 clock_minutes.setdefault(supervisee_id, []).append(slot.minutes)
     all_weeks = {(timezone.localdate() - timedelta(weeks=w)).isocalendar()[:2] for w in range(weeks)}
+    off_track = _not_on_track_loop(supervisees, since=now - timedelta(weeks=weeks))
     out = []
     for s in supervisees:
         row = by_id.get(s.pk, {"open": 0, "reviewed": 0})
@@ -137,9 +141,69 @@ def compliance(*, user: User, weeks: int = 12) -> list[dict]:
                 "carried": carried.get(s.pk, 0),
                 "cases_in_sessions": len(spent),
                 "minutes_per_case": round(sum(spent) / len(spent), 1) if spent else None,
+                **off_track.get(s.pk, _loop_row([])),
             }
         )
     return out
+
+
+NOT_ON_TRACK_REVIEW_DAYS = 7  # issue 21 item 3: reviewed within 7 days of the flag
+
+
+def _loop_row(rows: list[tuple]) -> dict:
+    """One supervisee's not-on-track figures from (raised_at, reviewed_at,
+    phq_at_review, phq_latest) rows: `not_on_track` flags raised, `nt_reviewed_7`
+    reviewed (by the review that resolved the flag) within 7 days of it, its share,
+    and of the reviewed cases with a PHQ-9 after the review, `nt_followed` how many,
+    `nt_phq_change` the mean change from the PHQ-9 at the review (the latest on or
+    before it) to the latest since (points; negative is better), `nt_phq_fell` and
+    `nt_phq_rose` how many moved by at least PHQ-9's reliable change (DOMAIN.md
+    "Measures")."""
+    from sessions import measures
+
+    rc = measures.INSTRUMENTS["PHQ9"].reliable_change
+    window = timedelta(days=NOT_ON_TRACK_REVIEW_DAYS)
+    reviewed = sum(1 for raised, at, _, _ in rows if at is not None and at - raised <= window)
+    moves = [float(latest - start) for _, at, start, latest in rows if at and start is not None and latest is not None]
+    return {
+        "not_on_track": len(rows),
+        "nt_reviewed_7": reviewed,
+        "nt_share": reviewed / len(rows) if rows else None,
+        "nt_followed": len(moves),
+        "nt_phq_change": round(sum(moves) / len(moves), 1) if moves else None,
+        "nt_phq_fell": sum(1 for m in moves if m <= -rc),
+        "nt_phq_rose": sum(1 for m in moves if m >= rc),
+    }
+
+
+def _not_on_track_loop(supervisees: list, *, since) -> dict:
+    """Issue 21 item 3, the loop closed: per supervisee id, `_loop_row` over the
+    not-on-track flags raised since `since` on the cases they hold now (the case's
+    practitioner at the flag is not kept apart from its current one). One query."""
+    from sessions.models import MeasureScore
+
+    phq = MeasureScore.objects.filter(
+        referral_id=OuterRef("referral_id"), instrument="PHQ9", complete=True, total__isnull=False
+    ).order_by("-taken_at", "-id")
+    reviewed_at = OuterRef("resolved_by_review__reviewed_at")
+    rows = (
+        Flag.objects.filter(
+            reason=FlagReason.NOT_ON_TRACK,
+            raised_at__gte=since,
+            referral__assigned_practitioner__in=[s.pk for s in supervisees],
+        )
+        .annotate(
+            practitioner=F("referral__assigned_practitioner_id"),
+            reviewed_at=F("resolved_by_review__reviewed_at"),
+            phq_at_review=Subquery(phq.filter(taken_at__lte=reviewed_at).values("total")[:1]),
+            phq_latest=Subquery(phq.filter(taken_at__gt=reviewed_at).values("total")[:1]),
+        )
+        .values_list("practitioner", "raised_at", "reviewed_at", "phq_at_review", "phq_latest")
+    )
+    grouped: dict[int, list] = {}
+    for practitioner, *row in rows:
+        grouped.setdefault(practitioner, []).append(tuple(row))
+    return {pk: _loop_row(found) for pk, found in grouped.items()}
 
 
 def flags_for_user(*, user: User):
@@ -411,6 +475,8 @@ def review_context(*, referral: Referral, record: dict) -> dict:
         "score_table": table,
         "notes_sessions": notes,
         "previous_reviews": reviews,
+        # issue 21 item 3: the form asks what was decided about a case not on track
+        "not_on_track": FlagReason.NOT_ON_TRACK in reasons.get(referral.pk, ()),
     }
 
 
@@ -530,3 +596,14 @@ def notification_get_for_user(*, user: User, notification_id):
         raise Http404 from exc
     _annotate_notifications(user, [notification])
     return notification
+
+
+def record_not_on_track(referral, context: dict) -> None:
+    """sessions.hooks: `not_on_track`, the open not-on-track flag of the case
+    (its `detail` the evidence in words, `raised_at`), or None. One query. The
+    record's reader already passed its access check."""
+    context["not_on_track"] = (
+        Flag.objects.filter(referral=referral, reason=FlagReason.NOT_ON_TRACK, resolved_at__isnull=True)
+        .only("detail", "raised_at")
+        .first()
+    )

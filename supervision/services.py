@@ -20,7 +20,16 @@ from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
 from stepped_care.services import step_change_decide, step_change_record_confirmed
 
 from .agenda import clock, minutes_for, order_agenda
-from .models import CaseReview, ClinicalSkillsSupervision, Decision, Flag, FlagReason, SupervisionSession
+from .models import (
+    CaseReview,
+    ClinicalSkillsSupervision,
+    Decision,
+    Flag,
+    FlagReason,
+    SupervisionSession,
+    TrackDecision,
+    TrackObstacle,
+)
 
 AGENDA_MINUTES = 60
 MINUTES_PER_CASE = {FlagReason.RISK: 10, FlagReason.STEP_CHANGE: 8, FlagReason.DETERIORATION: 8}
@@ -57,11 +66,19 @@ def case_review_record(
     risk_action_due: date | None = None,
     end_code: str = "",
     step_up_practitioner: User | None = None,
+    track_decision: str = "",
+    track_obstacle: str = "",
 ) -> CaseReview:
     """Records a case-management review. Resolves the overdue flag always and the
     other flags when a decision addresses them; a step up or discharge decision
     confirms the PWP's proposal (or records the supervisor's own) in the stepped
-    care record and the referral. Who may review: accounts/policy.py (a
+    care record and the referral.
+
+    A case with an open not-on-track flag (issue 21 item 3) needs
+    `track_decision` (a TrackDecision value), and `track_obstacle` (a
+    TrackObstacle value) when that decision is to address an obstacle; the
+    review then resolves that flag. Without such a flag both must be blank.
+    ValidationError names the field otherwise. Who may review: accounts/policy.py (a
     supervisor of the practitioner holding the case, never the holder;
     PermissionDenied for anyone else)."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -90,6 +107,7 @@ def case_review_record(
         proposal = _proposal(referral)
         if not (proposal and proposal.kind == StepChangeKind.DISCHARGE):
             errors["end_code"] = "Choose the national end code for the discharge."
+    errors.update(_track_errors(referral, decisions, track_decision, track_obstacle))
     if errors:
         raise ValidationError(errors)
 
@@ -104,6 +122,8 @@ def case_review_record(
         risk_action_owner=risk_action_owner,
         risk_action_due=risk_action_due,
         end_code=end_code,
+        track_decision=track_decision,
+        track_obstacle=track_obstacle,
     )
     review.step_change = _carry_step_decision(user, referral, decisions, notes, end_code, step_up_practitioner)
     Referral.objects.filter(pk=referral.pk).update(last_reviewed_at=review.reviewed_at)
@@ -115,6 +135,8 @@ def case_review_record(
         FlagReason.DNA,
     ]
     resolvable += [reason for reason, needs in ADDRESSES.items() if needs & set(decisions)]
+    if track_decision:
+        resolvable.append(FlagReason.NOT_ON_TRACK)
     Flag.objects.filter(referral=referral, resolved_at__isnull=True, reason__in=resolvable).update(
         resolved_at=review.reviewed_at, resolved_by_review=review
     )
@@ -126,6 +148,28 @@ def case_review_record(
         patient_id=referral.patient_id,
     )
     return review
+
+
+def _track_errors(referral: Referral, decisions: list[str], track_decision: str, track_obstacle: str) -> dict:
+    """Field errors of the not-on-track decision (issue 21 item 3)."""
+    if track_decision and track_decision not in TrackDecision.values:
+        return {"track_decision": "Choose what was decided about the case not on track."}
+    if track_obstacle and track_obstacle not in TrackObstacle.values:
+        return {"track_obstacle": "Choose the obstacle from the list."}
+    flagged = Flag.objects.filter(referral=referral, reason=FlagReason.NOT_ON_TRACK, resolved_at__isnull=True).exists()
+    if not flagged:
+        if track_decision or track_obstacle:
+            return {"track_decision": "The case is not flagged as not on track."}
+        return {}
+    if not track_decision:
+        return {"track_decision": "The case is not on track: record what was decided about it."}
+    if track_decision == TrackDecision.ADDRESS_OBSTACLE and not track_obstacle:
+        return {"track_obstacle": "Name the obstacle to be addressed."}
+    if track_decision != TrackDecision.ADDRESS_OBSTACLE and track_obstacle:
+        return {"track_obstacle": "An obstacle is named only when the decision is to address one."}
+    if track_decision == TrackDecision.STEP_UP and Decision.STEP_UP not in decisions:
+        return {"track_decision": "A step up is also chosen among the decisions, so the step change is recorded."}
+    return {}
 
 
 def _proposal(referral: Referral) -> StepChange | None:

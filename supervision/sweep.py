@@ -212,20 +212,37 @@ CRITERIA = {
     + _ON_CONFLICT,
 }
 
-# Not on track (issue 21, feedback/course.py): the case's latest score of a measure, at
-# session 2 or later and newer than its last review, above the upper boundary of the
-# service's newest expected course for that measure, starting band and session number.
+# Not on track (issue 21, feedback/course.py): the case's latest score of PHQ-9 or of its
+# own anxiety measure (the descriptor's ADSM when it has paired scores, GAD-7 otherwise:
+# the rule of sessions/anxiety_sql.py and measures.anxiety_measure_used), at session 2 or
+# later and newer than its last review, above the upper boundary of the service's newest
+# expected course for that measure, starting band and session number. A GAD-7 off
+# track on a case judged on its ADSM raises nothing.
 _NOT_ON_TRACK = (
     """
-    WITH scored AS (
-        SELECT m.referral_id, m.instrument, m.total::float8 AS total, m.taken_at,
-               row_number() OVER w AS k, first_value(m.total::float8) OVER w AS first_total,
-               count(*) OVER (PARTITION BY m.referral_id, m.instrument) AS n
+    WITH candidate AS (
+        SELECT m.id, m.referral_id, m.instrument, m.total::float8 AS total, m.taken_at, da.instrument AS adsm
         FROM therapy_sessions_measurescore m JOIN patients_referral r ON r.id = m.referral_id
-        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s AND """
+        LEFT JOIN (VALUES
+            """
+    + _ANX_DESCRIPTORS
+    + """
+        ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
+        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s
+          AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
     + _OPEN_CASE
     + """
-        WINDOW w AS (PARTITION BY m.referral_id, m.instrument ORDER BY m.taken_at, m.id)
+    ), chosen AS (
+        SELECT c.*, count(*) FILTER (WHERE c.instrument = c.adsm) OVER (PARTITION BY c.referral_id) AS adsm_scores
+        FROM candidate c
+    ), scored AS (
+        SELECT ch.referral_id, ch.instrument, ch.total, ch.taken_at,
+               row_number() OVER w AS k, first_value(ch.total) OVER w AS first_total,
+               count(*) OVER (PARTITION BY ch.referral_id, ch.instrument) AS n
+        FROM chosen ch
+        WHERE ch.instrument = 'PHQ9'
+           OR ch.instrument = CASE WHEN ch.adsm_scores >= %(paired_min)s THEN ch.adsm ELSE %(gad)s END
+        WINDOW w AS (PARTITION BY ch.referral_id, ch.instrument ORDER BY ch.taken_at, ch.id)
     ), latest AS (
         SELECT s.*, {band} AS band FROM scored s WHERE s.k = s.n AND s.k >= 2
     )
@@ -249,7 +266,7 @@ _NOT_ON_TRACK = (
     + _ON_CONFLICT
 )
 _BAND_PARAMS: dict = {}
-CRITERIA["not_on_track"] = _NOT_ON_TRACK.replace("{band}", band_case(_BAND_PARAMS))
+CRITERIA["not_on_track"] = _NOT_ON_TRACK.replace("{band}", band_case(_BAND_PARAMS, prefix="fb_"))
 
 RESOLVE = """
     UPDATE supervision_flag f SET resolved_at = %(now)s

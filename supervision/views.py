@@ -11,6 +11,7 @@ from accounts import policy
 from accounts.models import Role
 from accounts.policy import WriteAction
 from core.once import submit_once
+from feedback.services import record_expected_course
 from patients.selectors import audit_list, referral_get_for_user
 from sessions.charts import measure_series
 from sessions.selectors import record_for_user
@@ -140,6 +141,8 @@ def case_review(request, referral_id, session_id=None):
             return done
     record = record_for_user(user=request.user, referral=referral)
     context = selectors.review_context(referral=referral, record=record)
+    chart_series = measure_series(record["sessions"])
+    record_expected_course(referral, {"chart_series": chart_series})  # issue 21: the expected course behind
     return render(
         request,
         "supervision/case_review.html",
@@ -148,7 +151,7 @@ def case_review(request, referral_id, session_id=None):
             "referral": referral,
             "patient": referral.patient,
             "session": session,
-            "chart_series": measure_series(record["sessions"]),
+            "chart_series": chart_series,
             **record,
             **context,
         },

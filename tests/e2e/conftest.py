@@ -3,6 +3,7 @@
 Playwright never downloads a browser here; it launches /usr/bin/chromium. A
 missing Chromium fails the tests (it is installed by .ci/run), it never skips them."""
 
+import contextlib
 import os
 import shutil
 
@@ -57,11 +58,12 @@ def page(browser, live_server, csp_violations):
     # Let a request the page's own scripts started (the session form's draft
     # autosave) finish before the browser goes: one still running while the test
     # database is flushed can deadlock with the flush.
+    from playwright.sync_api import Error as PlaywrightError
+
     for open_page in context.pages:
-        try:
+        # a page already closed, or never idle within the wait: it is closed anyway
+        with contextlib.suppress(PlaywrightError):
             open_page.wait_for_load_state("networkidle", timeout=5000)
-        except Exception:  # noqa: BLE001 - a page already closed or never idle: close it anyway
-            pass
     context.close()
     # Every browser journey doubles as a CSP check: nothing on its pages was blocked.
     assert csp_violations == [], f"the Content-Security-Policy blocked: {csp_violations}"

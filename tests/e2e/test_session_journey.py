@@ -100,3 +100,38 @@ def test_invalid_form_keeps_what_was_typed(page, login, pwp_case):
     expect(page.locator("#id_PHQ9_2_2")).to_be_checked()
     expect(page.locator("#total-PHQ9")).to_contain_text("Total 10")
     assert TherapySession.objects.count() == 1
+
+
+def test_a_stalled_session_shows_not_on_track_and_the_expected_course_behind_the_line(page, login, pwp_case, axe_check):
+    """Issue 21: the session's save flags the case at once; the record the PWP lands
+    on says so with the evidence, and the chart draws the expected course and its
+    upper boundary behind PHQ-9 (Chart.js, no inline script under the CSP)."""
+    from feedback.models import ExpectedCourse, ExpectedCoursePoint
+    from tests.factories import SupervisionAssignmentFactory
+
+    pwp, referral = pwp_case
+    SupervisionAssignmentFactory(supervisor=UserFactory(role=Role.SUPERVISOR, service=pwp.service), supervisee=pwp)
+    course = ExpectedCourse.objects.create(
+        service=pwp.service, version=1, method="test", percentile=0.75, min_sample=30, max_session=12, courses=90
+    )
+    for k, (expected, upper) in enumerate([(17, 18), (12, 13)], start=1):
+        ExpectedCoursePoint.objects.create(
+            course=course,
+            instrument="PHQ9",
+            band="moderately severe",
+            session_number=k,
+            n=40,
+            expected=expected,
+            upper=upper,
+        )
+    login("pwp1")
+    page.get_by_role("link", name="Exampleton, Robin").click()
+    page.get_by_role("link", name="Log a session").click()
+    choose_items(page, "PHQ9", [2, 2, 2, 2, 2, 2, 2, 1, 0])  # 15: above session 2's boundary of 13
+    choose_items(page, "GAD7", [1, 1, 1, 1, 1, 1, 1])
+    page.get_by_role("button", name="Save session").press("Enter")
+
+    expect(page.locator("#not-on-track")).to_contain_text("PHQ9 15 at session 2, above the expected course")
+    expect(page.locator("#measures-chart")).to_have_attribute("data-expected", "1")
+    expect(page.locator("#reliable-change")).to_contain_text("at session 2 expected 12.0, upper boundary 13.0")
+    axe_check(page, "record, not on track")

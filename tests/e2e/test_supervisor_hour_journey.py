@@ -230,3 +230,41 @@ def test_each_role_lands_on_its_page(page, login, live_server, role, path, headi
     assert page.url.removeprefix(live_server.url).split("?")[0].startswith(expected)
     if heading:
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+def test_the_review_of_a_case_not_on_track_shows_its_course_and_records_the_decision(page, login, team):
+    """Issue 21: the supervisor's review page of a not-on-track case draws the expected
+    course behind the line and asks what was decided; the decision is saved by keyboard."""
+    from feedback.models import ExpectedCourse, ExpectedCoursePoint
+    from supervision.models import Flag
+
+    pwp, _ = team
+    course = ExpectedCourse.objects.create(
+        service=pwp.service, version=1, method="test", percentile=0.75, min_sample=30, max_session=12, courses=90
+    )
+    for k, (expected, upper) in enumerate([(17, 18), (12, 13)], start=1):
+        ExpectedCoursePoint.objects.create(
+            course=course,
+            instrument="PHQ9",
+            band="moderately severe",
+            session_number=k,
+            n=40,
+            expected=expected,
+            upper=upper,
+        )
+    stalled = case(pwp, "Stallworth", days_open=20)
+    log_session(pwp, stalled, days_ago=14, phq=17, gad=6)
+    log_session(pwp, stalled, days_ago=7, phq=16, gad=6)
+    sweep(referral_ids=[stalled.pk])
+    login("sup1")
+    page.goto(f"/supervision/cases/{stalled.pk}/review/")
+    expect(page.locator("#measures-chart")).to_have_attribute("data-expected", "1")
+    expect(page.locator("#not-on-track-decision")).to_be_visible()
+    page.get_by_label("Continue", exact=True).check()
+    page.get_by_label("Address an obstacle to progress").check()
+    page.get_by_label("Obstacle to address").select_option("life_events")
+    page.get_by_role("button", name="Record review").press("Enter")
+    expect(page.get_by_text("Review recorded.")).to_be_visible()
+    review = CaseReview.objects.get(referral=stalled)
+    assert (review.track_decision, review.track_obstacle) == ("address_obstacle", "life_events")
+    assert not Flag.objects.filter(referral=stalled, reason="not_on_track", resolved_at__isnull=True).exists()

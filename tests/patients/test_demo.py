@@ -32,3 +32,19 @@ def test_demo_refused_when_disabled(settings):
     with pytest.raises(CommandError):
         call_command("load_demo")
     assert not Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_expected_course_and_a_case_not_on_track(settings):
+    """Issue 21 "Done when": on the demo, stalled cases are flagged not on track by
+    the first flag job, against the demo service's own expected course."""
+    from feedback.models import ExpectedCourse
+    from supervision.models import Flag, FlagReason
+    from supervision.sweep import sweep
+
+    settings.DEMO_PASSWORD = "demo-password-for-test"
+    call_command("load_demo", patients=300)
+    course = ExpectedCourse.objects.get()
+    assert course.points.filter(instrument="PHQ9").exists() and course.min_sample == 5
+    sweep(full=True)  # what make run's first flag job does
+    assert Flag.objects.filter(reason=FlagReason.NOT_ON_TRACK, resolved_at__isnull=True).exists()

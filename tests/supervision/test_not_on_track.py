@@ -9,6 +9,7 @@ import pytest
 from feedback.models import ExpectedCourse, ExpectedCoursePoint
 from supervision.models import REASON_PRIORITY, Flag, FlagReason
 from supervision.sweep import sweep
+from tests.factories import log_session
 
 from .conftest import log, open_case
 
@@ -72,3 +73,59 @@ def test_the_starting_score_is_never_off_track(team):
 def test_not_on_track_ranks_after_risk_and_before_the_overdue_review():
     assert REASON_PRIORITY[FlagReason.RISK] < REASON_PRIORITY[FlagReason.NOT_ON_TRACK]
     assert REASON_PRIORITY[FlagReason.NOT_ON_TRACK] < REASON_PRIORITY[FlagReason.OVERDUE_REVIEW]
+
+
+# Issue 21 item 2 "on PHQ-9 or the case's anxiety measure": the measure the outcome
+# judges the case on (sessions.measures.anxiety_measure_used: the descriptor's ADSM
+# when it has paired scores, GAD-7 otherwise), never any other measure with scores.
+def _anxiety_course(service, *, gad_start, spin_start):
+    from feedback.course import starting_band
+
+    course = ExpectedCourse.objects.create(
+        service=service, version=1, method="test", percentile=0.75, min_sample=30, max_session=12, courses=100
+    )
+    for code, start in (("GAD7", gad_start), ("SPIN", spin_start)):
+        for k in (1, 2):
+            ExpectedCoursePoint.objects.create(
+                course=course,
+                instrument=code,
+                band=starting_band(code, start),
+                session_number=k,
+                n=40,
+                expected=start - 2,
+                upper=start - 1,
+            )
+    return course
+
+
+def _spin(total):
+    items = [0] * 17
+    for i in range(17):
+        items[i] = min(4, total - sum(items))
+    return items
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "spin", "flagged", "evidence"),
+    [
+        # social phobia with paired SPIN: judged on SPIN; GAD-7 above its boundary is not its measure
+        ("F401", (30, 26), False, None),
+        ("F401", (30, 30), True, "SPIN 30 at session 2"),
+        # social phobia with one SPIN only: not paired, so GAD-7 is its measure
+        ("F401", (30, None), True, "GAD7 12 at session 2"),
+        # depression: GAD-7 is its anxiety measure
+        ("F32", (None, None), True, "GAD7 12 at session 2"),
+    ],
+)
+def test_only_phq9_and_the_cases_own_anxiety_measure_are_checked(team, descriptor, spin, flagged, evidence):
+    pwp, _ = team
+    _anxiety_course(pwp.service, gad_start=12, spin_start=30)
+    referral = open_case(pwp, problem_descriptor=descriptor)
+    for days_ago, spin_total in zip((14, 7), spin, strict=True):
+        extra = {"SPIN": _spin(spin_total)} if spin_total is not None else None
+        log_session(pwp, referral, days_ago=days_ago, phq=10, gad=12, extra=extra)
+    sweep(referral_ids=[referral.pk])
+    flags = _flags(referral)
+    assert bool(flags) is flagged
+    if flagged:
+        assert flags[0].detail.startswith(evidence)
