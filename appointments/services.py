@@ -186,6 +186,23 @@ def _locked(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_for_update().select_related("referral").get(pk=appointment.pk)
 
 
+def _status_saved(*, user: User, appointment: Appointment, fields: list[str]) -> Appointment:
+    """Saves a booking whose status changed (the fields named, its version), cancels
+    its reminders not yet sent and audits the change. Inside the caller's transaction."""
+    appointment.version += 1
+    appointment.save(update_fields=[*fields, "version", "updated_at"])
+    _cancel_unsent_reminders(appointment)
+    audit_record(
+        user=user,
+        action=AccessAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.pk,
+        patient_id=appointment.referral.patient_id,
+        detail={"status": appointment.status},
+    )
+    return appointment
+
+
 def _cancel_unsent_reminders(appointment: Appointment) -> None:
     # Rows still "sending" are claims a worker holds; the sender re-reads the
     # appointment under its lock, so nothing new is claimed after this commits.
@@ -206,18 +223,7 @@ def appointment_cancel(*, user: User, appointment: Appointment, by: str, reason:
         raise ValidationError(f"This appointment is already {appointment.get_status_display().lower()}.")
     appointment.status = status[by]
     appointment.cancel_reason = reason.strip()
-    appointment.version += 1
-    appointment.save(update_fields=["status", "cancel_reason", "version", "updated_at"])
-    _cancel_unsent_reminders(appointment)
-    audit_record(
-        user=user,
-        action=AccessAction.UPDATE,
-        object_type="appointment",
-        object_id=appointment.pk,
-        patient_id=appointment.referral.patient_id,
-        detail={"status": appointment.status},
-    )
-    return appointment
+    return _status_saved(user=user, appointment=appointment, fields=["status", "cancel_reason"])
 
 
 @transaction.atomic
@@ -259,18 +265,7 @@ def appointment_session_link(*, user: User, appointment: Appointment, session: T
         raise ValidationError("The session belongs to another referral.")
     appointment.session = session
     appointment.status = STATUS_OF_ATTENDANCE[session.attendance]
-    appointment.version += 1
-    appointment.save(update_fields=["session", "status", "version", "updated_at"])
-    _cancel_unsent_reminders(appointment)
-    audit_record(
-        user=user,
-        action=AccessAction.UPDATE,
-        object_type="appointment",
-        object_id=appointment.pk,
-        patient_id=appointment.referral.patient_id,
-        detail={"status": appointment.status},
-    )
-    return appointment
+    return _status_saved(user=user, appointment=appointment, fields=["session", "status"])
 
 
 @transaction.atomic

@@ -112,7 +112,17 @@ def test_the_system_administrator_sees_accounts_only(client, sysadmin):
     index = client.get("/admin/")
     assert index.status_code == 200
     models = {m["object_name"] for app in index.context["app_list"] for m in app["models"]}
-    assert models == {"User", "Service", "Team", "SupervisionAssignment", "ApiToken"}
+    # and the service's appointment configuration (reference data, nothing clinical)
+    assert models == {
+        "User",
+        "Service",
+        "Team",
+        "SupervisionAssignment",
+        "ApiToken",
+        "WorkingHours",
+        "ClinicTemplate",
+        "ReminderLeadTime",
+    }
     for url in (
         "/admin/reports/exportjob/",
         "/admin/outbox/outboxmessage/",
