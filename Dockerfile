@@ -12,6 +12,8 @@ WORKDIR /app
 COPY requirements.txt package.json package-lock.json ./
 RUN pip install -r requirements.txt && npm ci --no-audit --no-fund
 COPY . .
+RUN mkdir -p build/nhsuk && npx sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
+    static/public/scss/nhsuk.scss build/nhsuk/nhsuk.css
 # collectstatic needs settings to import; the build-time key is never used at run time.
 RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --noinput \
     && chown -R app:app /app

@@ -15,7 +15,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# The public pages' NHS design system, compiled from nhsuk-frontend's Sass (static/public/scss/nhsuk.scss says why).
+build/nhsuk/nhsuk.css: node_modules/.installed static/public/scss/nhsuk.scss
+	mkdir -p build/nhsuk
+	npx sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps static/public/scss/nhsuk.scss $@
+
+install: $(VENV)/.installed node_modules/.installed build/nhsuk/nhsuk.css
 
 # Starts embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set,
 # migrates, loads the demo service, starts a Celery worker with beat and the site.
@@ -48,4 +53,4 @@ load: install
 	$(PY) -m iapt.devservices load $(LOAD_ARGS)
 
 clean:
-	rm -rf var/ staticfiles/
+	rm -rf var/ staticfiles/ build/

@@ -33,6 +33,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("dataset/", include("dataset.urls")),
     path("api/", include("iapt.api_urls")),
+    path("", include("core.public")),
 ]
 
 handler500 = "iapt.views.server_error"

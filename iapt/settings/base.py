@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "outbox",
     "dataset",
     "feedback",
+    "selfreferral",
+    "questionnaires",
     "iapt",  # the project package: the whole-service demo command (load_demo)
 ]
 
@@ -130,6 +132,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/nhsuk", BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
+    ("public/css", BASE_DIR / "build" / "nhsuk"),  # compiled by make install (Makefile)
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -69,6 +69,32 @@ def page(browser, live_server, csp_violations):
     assert csp_violations == [], f"the Content-Security-Policy blocked: {csp_violations}"
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def public_page(browser, live_server, csp_violations):
+    """public_page(javascript=True, phone=True): a fresh page for the public
+    (patient-facing) pages, at a phone's viewport (390 x 844, touch) unless
+    phone=False, with JavaScript off when javascript=False (the pages must work
+    without it, issue 20). The same CSP check as `page` runs when the test ends."""
+    contexts = []
+
+    def make(javascript: bool = True, phone: bool = True):
+        options = PHONE if phone else {"viewport": {"width": 1280, "height": 900}}
+        context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript, **options)
+        contexts.append(context)
+        new_page = context.new_page()
+        new_page.set_default_timeout(15000)
+        new_page.on("console", lambda m: is_csp_violation(m.text) and csp_violations.append(m.text))
+        return new_page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert csp_violations == [], f"the Content-Security-Policy blocked: {csp_violations}"
+
+
 @pytest.fixture
 def login(page):
     def _login(username, password="correct-horse-battery"):
