@@ -631,6 +631,7 @@ def bench_logging(count: int) -> dict:
     ours_rate, raw_rate = len(ours_set) / ours, len(raw_set) / reference
     pool = ours_set + referrals[count * 2 :]
     check = bench_logging_not_on_track(client, pool[:150], when)
+    check_kept = bench_logging_not_on_track(client, pool[:150], when - timedelta(minutes=100), kept=True)
     logging = case(
         "6 session logging",
         ours_rate,
@@ -642,10 +643,10 @@ def bench_logging(count: int) -> dict:
         floor_sessions_per_s=round(len(raw_set) / floor, 1),
         floor_ratio=round(reference / floor, 3),
     )
-    return {"logging": logging, "logging_not_on_track": check}
+    return {"logging": logging, "logging_not_on_track": check, "logging_not_on_track_kept": check_kept}
 
 
-def bench_logging_not_on_track(client, referrals, when, rounds: int = 2) -> dict:
+def bench_logging_not_on_track(client, referrals, when, rounds: int = 2, kept: bool = False) -> dict:
     """6b, issue 21: what the not-on-track check adds to a session POST. The same
     POST with the check on and with it off (settings.SUPERVISION_NOT_ON_TRACK_AT_ONCE,
     which only this turns off) on the same case, one after the other, the order
@@ -653,7 +654,34 @@ def bench_logging_not_on_track(client, referrals, when, rounds: int = 2) -> dict
     the case with one session fewer; each POST timed on its own. Ours: the mean
     POST with the check; reference: without it; `added_ms` the mean difference,
     `added_ms_median` the median of the paired differences. The issue's limit:
-    under 1 ms added."""
+    under 1 ms added.
+
+    The bench opens a new database connection for every request
+    (DB_CONN_MAX_AGE=0), so each POST also loads the catalog entries of the
+    tables it reads; `kept` runs the same with the connection kept between
+    requests, as production's default (CONN_MAX_AGE 60 s, iapt/settings/base.py)
+    does."""
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    if kept:
+        connection.close()
+        connection.settings_dict["CONN_MAX_AGE"] = 60
+    try:
+        on, off, errors = _paired_posts(client, referrals, when, rounds)
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = max_age
+        connection.close()
+    added = [a - b for a, b in zip(on, off, strict=True)]
+    mean_on, mean_off = statistics.mean(on) * 1000, statistics.mean(off) * 1000
+    name = "6b not-on-track check in a session POST" + (" (connection kept)" if kept else " (new connection each)")
+    return case(name, mean_on, mean_off, unit="ms", pairs=len(added),
+                errors=errors, added_ms=round(mean_on - mean_off, 3),
+                added_ms_median=round(statistics.median(added) * 1000, 3),
+                median_on_ms=round(statistics.median(on) * 1000, 3),
+                median_off_ms=round(statistics.median(off) * 1000, 3),
+                within_1_ms=mean_on - mean_off < 1.0)  # fmt: skip
+
+
+def _paired_posts(client, referrals, when, rounds: int) -> tuple[list, list, int]:
     on, off = [], []
     errors = 0
     for r in range(rounds):
@@ -665,14 +693,7 @@ def bench_logging_not_on_track(client, referrals, when, rounds: int = 2) -> dict
                     seconds, response = timed(post_session, client, referral.pk, data)
                 errors += response.status_code != 302
                 (on if checked else off).append(seconds)
-    added = [a - b for a, b in zip(on, off, strict=True)]
-    mean_on, mean_off = statistics.mean(on) * 1000, statistics.mean(off) * 1000
-    return case("6b not-on-track check in a session POST", mean_on, mean_off, unit="ms", pairs=len(added),
-                errors=errors, added_ms=round(mean_on - mean_off, 3),
-                added_ms_median=round(statistics.median(added) * 1000, 3),
-                median_on_ms=round(statistics.median(on) * 1000, 3),
-                median_off_ms=round(statistics.median(off) * 1000, 3),
-                within_1_ms=mean_on - mean_off < 1.0)  # fmt: skip
+    return on, off, errors
 
 
 def bench_logging_floor(client, referrals, insert_raw) -> float:
