@@ -41,8 +41,6 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback import course as feedback_course
-from feedback.sql import band_case
 from patients.codes import ReferralStatus
 from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
@@ -77,6 +75,9 @@ WITH per_case AS (
            (array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = da.instrument))[1]
                AS adsm_last,
            max(m.taken_at) AS last_at,
+           max(m.taken_at) FILTER (WHERE m.instrument = 'PHQ9') AS phq_last_at,
+           max(m.taken_at) FILTER (WHERE m.instrument = 'GAD7') AS gad_last_at,
+           max(m.taken_at) FILTER (WHERE m.instrument = da.instrument) AS adsm_last_at,
            count(*) FILTER (WHERE m.instrument = 'PHQ9') AS phq_n,
            count(*) FILTER (WHERE m.instrument = 'GAD7') AS gad_scores,
            count(*) FILTER (WHERE m.instrument = da.instrument) AS adsm_scores
@@ -96,6 +97,8 @@ WITH per_case AS (
 scores AS (
     SELECT pc.referral_id, pc.phq_first, pc.phq_last, pc.phq_n, pc.last_at,
            a.code AS anx_code, a.first AS anx_first, a.last AS anx_last, a.scores AS anx_n,
+           pc.phq_last_at,
+           CASE WHEN pc.adsm_scores >= %(paired_min)s THEN pc.adsm_last_at ELSE pc.gad_last_at END AS anx_last_at,
            pc.phq_last - pc.phq_first <= -(%(phq_rc)s::numeric) AS phq_fell,
            pc.phq_last - pc.phq_first >= %(phq_rc)s::numeric AS phq_rose,
            a.last - a.first <= -ai.rc AS anx_fell,
@@ -111,6 +114,19 @@ scores AS (
     + anxiety_sql.choice_sql("pc", _ANX_INSTRUMENTS)
     + """
 )"""
+)
+
+_DETERIORATION_FLAG = (
+    _INSERT
+    + """
+        SELECT r.id, 'deterioration', %(now)s, '' FROM patients_referral r JOIN scores sc ON sc.referral_id = r.id
+        WHERE sc.last_at > """
+    + _SINCE_REVIEW
+    + """ AND sc.phq_n >= 2 AND sc.anx_n >= 2
+          AND (sc.phq_rose OR sc.anx_rose)
+          AND NOT (sc.phq_fell OR sc.anx_fell)
+    """
+    + _ON_CONFLICT
 )
 
 CRITERIA = {
@@ -173,17 +189,7 @@ CRITERIA = {
                OR sc.phq_last_case OR sc.anx_last_case)
     """
     + _ON_CONFLICT,
-    "deterioration": _SCORES
-    + _INSERT
-    + """
-        SELECT r.id, 'deterioration', %(now)s, '' FROM patients_referral r JOIN scores sc ON sc.referral_id = r.id
-        WHERE sc.last_at > """
-    + _SINCE_REVIEW
-    + """ AND sc.phq_n >= 2 AND sc.anx_n >= 2
-          AND (sc.phq_rose OR sc.anx_rose)
-          AND NOT (sc.phq_fell OR sc.anx_fell)
-    """
-    + _ON_CONFLICT,
+    "deterioration": _SCORES + _DETERIORATION_FLAG,
     "dna": """
     WITH recent AS (
         SELECT s.referral_id, s.attendance, s.started_at,
@@ -217,56 +223,36 @@ CRITERIA = {
 # the rule of sessions/anxiety_sql.py and measures.anxiety_measure_used), at session 2 or
 # later and newer than its last review, above the upper boundary of the service's newest
 # expected course for that measure, starting band and session number. A GAD-7 off
-# track on a case judged on its ADSM raises nothing.
-_NOT_ON_TRACK = (
-    """
-    WITH candidate AS (
-        SELECT m.id, m.referral_id, m.instrument, m.total::float8 AS total, m.taken_at, da.instrument AS adsm
-        FROM therapy_sessions_measurescore m JOIN patients_referral r ON r.id = m.referral_id
-        LEFT JOIN (VALUES
-            """
-    + _ANX_DESCRIPTORS
-    + """
-        ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
-        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s
-          AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
-    + _OPEN_CASE
-    + """
-    ), chosen AS (
-        SELECT c.*, count(*) FILTER (WHERE c.instrument = c.adsm) OVER (PARTITION BY c.referral_id) AS adsm_scores
-        FROM candidate c
-    ), scored AS (
-        SELECT ch.referral_id, ch.instrument, ch.total, ch.taken_at,
-               row_number() OVER w AS k, first_value(ch.total) OVER w AS first_total,
-               count(*) OVER (PARTITION BY ch.referral_id, ch.instrument) AS n
-        FROM chosen ch
-        WHERE ch.instrument = 'PHQ9'
-           OR ch.instrument = CASE WHEN ch.adsm_scores >= %(paired_min)s THEN ch.adsm ELSE %(gad)s END
-        WINDOW w AS (PARTITION BY ch.referral_id, ch.instrument ORDER BY ch.taken_at, ch.id)
-    ), latest AS (
-        SELECT s.*, {band} AS band FROM scored s WHERE s.k = s.n AND s.k >= 2
-    )
-    """
-    + _INSERT
+# track on a case judged on its ADSM raises nothing. It reads the first and last scores
+# and their counts from _SCORES, as the deterioration criterion does, so the at-once
+# check (AT_ONCE_SQL) computes them once for both: the session number of the latest
+# score is the count of the measure's complete scores, its starting score the first.
+# The starting band is the point's own (band_above < first <= band_upto, columns
+# PostgreSQL keeps from course.band_edges), so the statement carries no band CASE.
+_NOT_ON_TRACK_FLAG = (
+    _INSERT
     + """
         SELECT DISTINCT ON (r.id) r.id, 'not_on_track', %(now)s,
                l.instrument || ' ' || l.total || ' at session ' || l.k || ', above the expected course''s upper '
                || 'boundary of ' || round(p.upper::numeric, 1) || ' (expected ' || round(p.expected::numeric, 1) || ')'
-        FROM latest l
-        JOIN patients_referral r ON r.id = l.referral_id
+        FROM scores sc
+        JOIN patients_referral r ON r.id = sc.referral_id
+        CROSS JOIN LATERAL (VALUES ('PHQ9', sc.phq_first::float8, sc.phq_last::float8, sc.phq_n, sc.phq_last_at),
+                                   (sc.anx_code, sc.anx_first::float8, sc.anx_last::float8, sc.anx_n, sc.anx_last_at)
+        ) AS l(instrument, first_total, total, k, taken_at)
         JOIN LATERAL (SELECT c.id FROM feedback_expectedcourse c WHERE c.service_id = r.service_id
                       ORDER BY c.version DESC LIMIT 1) c ON true
         JOIN feedback_expectedcoursepoint p
-             ON p.course_id = c.id AND p.instrument = l.instrument AND p.band = l.band AND p.session_number = l.k
-        WHERE l.total > p.upper AND l.taken_at > """
+             ON p.course_id = c.id AND p.instrument = l.instrument AND p.session_number = l.k
+            AND l.first_total > p.band_above AND l.first_total <= p.band_upto
+        WHERE l.k >= 2 AND l.total > p.upper AND l.taken_at > """
     + _SINCE_REVIEW
     + """
         ORDER BY r.id, l.total - p.upper DESC
     """
     + _ON_CONFLICT
 )
-_BAND_PARAMS: dict = {}
-CRITERIA["not_on_track"] = _NOT_ON_TRACK.replace("{band}", band_case(_BAND_PARAMS, prefix="fb_"))
+CRITERIA["not_on_track"] = _SCORES + _NOT_ON_TRACK_FLAG
 
 RESOLVE = """
     UPDATE supervision_flag f SET resolved_at = %(now)s
@@ -284,6 +270,31 @@ NOTIFY_REASONS = ("risk", "deterioration", "step_change", "pwp_request")
 # The criteria the outbox's in-transaction handler runs for a case just written
 # (issue 16 item 4): what a session, a risk event or a step proposal can raise.
 AT_ONCE_REASONS = ("risk", "deterioration", "step_change", "not_on_track")
+_AT_ONCE_BODIES = {
+    "risk": CRITERIA["risk"],
+    "deterioration": _DETERIORATION_FLAG,
+    "step_change": CRITERIA["step_change"],
+    "not_on_track": _NOT_ON_TRACK_FLAG,
+}
+
+
+def at_once_sql(reasons=AT_ONCE_REASONS) -> str:
+    """The at-once criteria as one statement (one round trip, issue 21): each
+    criterion's INSERT a data-modifying CTE, the deterioration and not-on-track
+    ones reading one `scores` (_SCORES), computed once; the ids of the flags
+    raised, of every reason. The same rows as running CRITERIA[reason] one after
+    another: none of these criteria reads a flag, and each inserts only its own
+    reason. `{only}` is left for the caller, as in CRITERIA."""
+    head = _SCORES + "," if {"deterioration", "not_on_track"} & set(reasons) else "WITH"
+    raised = ",\n".join(f"{reason}_raised AS ({_AT_ONCE_BODIES[reason]})" for reason in reasons)
+    ids = " UNION ALL ".join(f"SELECT id FROM {reason}_raised" for reason in reasons)
+    return f"{head}\n{raised}\n{ids}"
+
+
+AT_ONCE_SQL = at_once_sql()
+# What the save runs when settings.SUPERVISION_NOT_ON_TRACK_AT_ONCE is off: only
+# bench case 6 turns it off, to measure what the not-on-track check adds to a POST.
+AT_ONCE_SQL_WITHOUT_NOT_ON_TRACK = at_once_sql(tuple(r for r in AT_ONCE_REASONS if r != "not_on_track"))
 
 # The message holds no name, of patient or practitioner: the notification page
 # shows the case's name to a reader who may see it, and email carries only a link.
@@ -345,8 +356,6 @@ def _params(now: datetime, referral_ids) -> dict:
         "treatment_types": tuple(TREATMENT_APPOINTMENT_TYPES),
         "min_treatment": TREATMENT_SESSIONS_BEFORE_REVIEW,
         "dna": DID_NOT_ATTEND,
-        "feedback_instruments": tuple(feedback_course.ESTIMATED),
-        **_BAND_PARAMS,
         "ids": [str(i) for i in referral_ids] if referral_ids is not None else None,
         "notify_reasons": NOTIFY_REASONS,
     }
@@ -455,15 +464,15 @@ def notify_now(flag_ids) -> list[int]:
 def flags_raise_now(referral_id) -> list[int]:
     """The outbox's in-transaction handler for `supervision.flag_referral`: the
     criteria a write can meet at once (AT_ONCE_REASONS) for this one case, in the
-    writer's transaction, and the notifications they call for; the same SQL as
-    the sweep, so the same flags. Email waits for the worker's run of the task,
-    which also runs the remaining criteria (DOMAIN.md "Supervision")."""
+    writer's transaction, as one statement (AT_ONCE_SQL), and the notifications
+    they call for; the sweep's SQL for each criterion, so the same flags. Email
+    waits for the worker's run of the task, which also runs the remaining
+    criteria (DOMAIN.md "Supervision")."""
     params = _params(timezone.now(), [referral_id])
-    raised: list[int] = []
+    sql = AT_ONCE_SQL if settings.SUPERVISION_NOT_ON_TRACK_AT_ONCE else AT_ONCE_SQL_WITHOUT_NOT_ON_TRACK
     with connection.cursor() as cursor:
-        for reason in AT_ONCE_REASONS:
-            cursor.execute(CRITERIA[reason].format(only=_ONLY), params)
-            raised += [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql.format(only=_ONLY), params)
+        raised = [row[0] for row in cursor.fetchall()]
         if raised:
             notify(cursor, params, raised, forget=False)
     return raised

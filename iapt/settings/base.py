@@ -243,6 +243,10 @@ SUPERVISION_MINUTES_PER_CASE = {
     "deterioration": 8,
     "default": 5,
 }
+# The not-on-track criterion in a session's save (issue 21, supervision/sweep.py
+# flags_raise_now). Always on; only bench case 6 turns it off, in the same run,
+# to measure what the check adds to a session POST. The sweeps check it either way.
+SUPERVISION_NOT_ON_TRACK_AT_ONCE = True
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True
