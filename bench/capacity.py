@@ -3,31 +3,36 @@ holds, with real think time and every role, against a bare authenticated view
 measured in the same run.
 
     make load LOAD_ARGS="capacity --search"            # the search, figures into docs/benchmarks.md
-    make load LOAD_ARGS="capacity --staff 100 --ramp 20 --steady 60 --no-docs"
-    python -m iapt.devservices load capacity --staff 8 --ramp 2 --steady 5 --think-scale 0.1 --json out.json
+    make load LOAD_ARGS="capacity --staff 100 --steady 60 --no-docs"
+    make load LOAD_ARGS="capacity --diagnose"          # queries and plans per page, on the last run's data
 
-One step of N staff runs two phases on the same server, one after the other:
+One step of N staff (docs/decisions/024-capacity.md): the staff arrive evenly
+over the ramp (N / --login-rate seconds) and log in once (the real login,
+Argon2); once every login has been answered, with the same sessions:
 
-- reference: the N staff arrive over the ramp and log in (the real login, Argon2),
-  then make exactly the requests their role's script makes, at the same moments,
-  but every one of them is a GET of the bare authenticated view (bench/urls.py
-  `bench/shell/`: the site's shell through the whole middleware, no query of
-  ours);
-- real: the same N staff, the same seed, the real pages, forms and saves.
+- reference: for `--steady` seconds each makes exactly the requests their
+  role's script makes, at the same moments, but every one of them a GET of
+  the bare authenticated view (bench/urls.py `bench/shell/`: the site's shell
+  through the whole middleware, no query of ours);
+- real: the real pages, forms and saves: `--warmup` seconds, then `--steady`
+  seconds measured. The step then stops by itself.
 
 Staff by role, for N: supervisors ceil(N/10), referral administrators ceil(N/20),
 service managers max(1, round(N/100)), the rest PWPs (420 of 500). Think time is
 exponential (a person's next click is a Poisson arrival) with the means below;
 a PWP opens a page about every 20 s and saves a session about every 5 minutes,
 the session form posting its draft while they type as the browser does
-(static/js/session_form.js). The phase stops itself after ramp + steady seconds.
+(static/js/session_form.js).
 
-The step passes when the real phase's p95 over every request of the steady
-window (log in excluded: it happens once, in the ramp) is at most 3 x the
-reference phase's p95, no request failed in either phase (a status other than
-the one the page gives a person), and every save the server confirmed is in
-the database. `--search` starts at the target (500), climbs by half while
-steps pass and bisects down when one fails, to a resolution of `--resolution`.
+A step passes when nothing failed in either phase (a status other than the one
+the page gives a person), every save the server confirmed is in the database,
+and p95 over every request of the real window is within 3x the reference's:
+read literally (`--criterion shell`: over the bare view's p95 at the same load)
+or, the default, relative to the light baseline step (`--criterion relative`:
+the ratio at N over the ratio at `--baseline` staff, measured first in the same
+run; the pages' own cost over the shell taken out, the queueing left). Both
+verdicts are reported. `--search` starts at the target (500), climbs by half
+while steps pass and bisects down when one fails, to `--resolution`.
 
 The server is the production shape: gunicorn with the workers and threads
 docker-compose.yml gives the web container, a Celery worker with its
@@ -71,6 +76,8 @@ PASSWORD = "capacity-test-password-0123"  # noqa: S105 - a throwaway database's 
 CASES_PER_PWP = 20
 INCOMING = 100  # referrals waiting for allocation when the run starts
 SETTINGS = "bench.settings_capacity"
+ACCESS_LOG = ROOT / "var" / "capacity-access.log"
+WORKER_SLOTS = [1]  # gunicorn workers x threads, set by main
 REFERENCE_PATH = "/bench/shell/"
 LOGIN_KINDS = ("login_page", "login")
 
@@ -609,6 +616,7 @@ def measure_window(phase: Phase, pids: dict[str, int | None]) -> tuple[dict, tup
     cpu0 = {name: _cpu_seconds(f) for name, f in families.items()}
     self0 = resource.getrusage(resource.RUSAGE_SELF)
     machine0 = psutil.cpu_times()
+    log = ACCESS_LOG.stat().st_size if ACCESS_LOG.exists() else 0
     time.sleep(max(0.0, phase.deadline - time.monotonic()))
     window = time.monotonic() - phase.steady_from
     self1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -618,6 +626,14 @@ def measure_window(phase: Phase, pids: dict[str, int | None]) -> tuple[dict, tup
     cpu["client"] = (self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime) / window
     busy = sum(getattr(machine1, k) - getattr(machine0, k) for k in ("user", "system", "nice", "irq", "softirq"))
     cpu["machine"] = busy / window
+    if ACCESS_LOG.exists():
+        # Worker saturation: the time gunicorn's workers spent on requests that
+        # ended in the window (the access log's %(D)s, microseconds) over the
+        # time the workers had (workers x threads x window).
+        with ACCESS_LOG.open("rb") as f:
+            f.seek(log)
+            served = sum(int(line) for line in f.read().split() if line.isdigit())
+        cpu["workers_busy"] = served / 1e6 / (window * WORKER_SLOTS[0])
     return cpu, load_before, os.getloadavg()
 
 
@@ -786,40 +802,87 @@ def search_steps(args):
 # --------------------------------------------------------------- diagnostics
 
 
-def query_counts(pool: dict[str, list[Staff]]) -> dict:
-    """Queries per request kind (one request of each, in this process through
-    Django's test client against the same database): the statements a page
-    costs, beside its time in the run."""
-    from django.db import connection, reset_queries
+def query_counts(pool: dict[str, list[Staff]], repeats: int = 5) -> dict:
+    """Per request kind, in this process through Django's test client against
+    the run's database: the queries one request makes, its median time over
+    `repeats` (ms), the SQL's share, and the slowest statement with its plan's
+    execution time (EXPLAIN ANALYZE): what a page costs, beside its time in the run."""
+    import statistics
+
+    from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from patients.models import Referral
+    from supervision.models import Flag
 
     out = {}
     pwp, supervisor, admin, manager = (pool[r][0] for r in ("pwp", "supervisor", "referral_admin", "manager"))
     case = pwp.cases[0]
+    flagged = Flag.objects.filter(referral__assigned_practitioner_id__in=supervisor.supervisees).first()
+    waiting = Referral.objects.filter(assigned_practitioner__isnull=True).first()
     pages = [
         (pwp, "caseload", "/caseload/"),
         (pwp, "record", f"/referrals/{case}/record/"),
         (pwp, "session_form", f"/referrals/{case}/sessions/new/"),
         (supervisor, "supervision_dashboard", "/supervision/"),
+        (supervisor, "case_review", f"/supervision/cases/{flagged.referral_id}/review/" if flagged else None),
         (admin, "incoming", "/referrals/incoming/"),
         (admin, "register_form", "/referrals/register/"),
+        (admin, "allocate_form", f"/referrals/{waiting.pk}/allocate/" if waiting else None),
         (manager, "report", "/reports/"),
         (pwp, "reference", REFERENCE_PATH),
     ]
     for staff, kind, path in pages:
+        if path is None:
+            continue
         client = Client(HTTP_HOST="127.0.0.1")
         client.login(username=staff.username, password=PASSWORD)
         client.get(path)  # warm: the first request of a session loads what later ones find cached
-        reset_queries()
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            response = client.get(path)
-            elapsed = time.perf_counter() - started
-        sql = sum(float(q.get("time") or 0) for q in ctx.captured_queries)
-        out[kind] = {"status": response.status_code, "queries": len(ctx), "ms": round(1000 * elapsed, 1)}
-        out[kind]["sql_ms"] = round(1000 * sql, 1)
+        times = []
+        for _ in range(repeats):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append(time.perf_counter() - started)
+        captured = ctx.captured_queries
+        slowest = max(captured, key=lambda q: float(q.get("time") or 0), default=None)
+        row = {
+            "status": response.status_code,
+            "queries": len(captured),
+            "ms": round(1000 * statistics.median(times), 1),
+            "sql_ms": round(1000 * sum(float(q.get("time") or 0) for q in captured), 1),
+        }
+        if slowest is not None and slowest["sql"].lstrip().upper().startswith("SELECT"):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + slowest["sql"])
+                plan = cursor.fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+            row["slowest_sql_ms"] = round(plan["Execution Time"], 2)
+            row["slowest_plan_top"] = plan["Plan"]["Node Type"]
+            row["slowest_sql"] = " ".join(slowest["sql"].split())[:160]
+        out[kind] = row
     return out
+
+
+def pool_from_database() -> dict[str, list[Staff]]:
+    """The staff of the last run's database (for --diagnose)."""
+    from accounts.models import SupervisionAssignment, User
+    from patients.models import Referral
+
+    pool: dict[str, list[Staff]] = {k: [] for k in ("pwp", "supervisor", "referral_admin", "manager")}
+    for user in User.objects.filter(username__startswith="cap-").order_by("pk"):
+        key = user.username.removeprefix("cap-").rsplit("-", 1)[0]
+        pool[key].append(Staff(user.username, key, user.pk))
+    by_pk = {s.pk: s for group in pool.values() for s in group}
+    for referral_id, owner in Referral.objects.filter(assigned_practitioner__in=list(by_pk)).values_list(
+        "pk", "assigned_practitioner"
+    ):
+        by_pk[owner].cases.append(str(referral_id))
+    for supervisor, supervisee in SupervisionAssignment.objects.values_list("supervisor", "supervisee"):
+        if supervisor in by_pk:
+            by_pk[supervisor].supervisees.append(supervisee)
+    return pool
 
 
 # ----------------------------------------------------------------- the report
@@ -854,8 +917,8 @@ def markdown(result: dict) -> str:
         "| staff (PWP/sup/admin/mgr) | ramp s (logins done) | requests/s "
         "| reference p95 ms | real p95 ms | ratio | slowdown "
         "| failures | saves made = found | client CPU | gunicorn CPU | PostgreSQL CPU | Celery CPU | machine CPU "
-        "| load avg | shell 3x | relative 3x |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| workers busy | load avg | shell 3x | relative 3x |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for s in ([result["baseline"]] if result.get("baseline") else []) + steps:
         m = s["mix"]
@@ -870,7 +933,8 @@ def markdown(result: dict) -> str:
             f"| {s['verdict']['failures']} | {'yes' if s['verdict']['saves_match'] else 'NO'} "
             f"{sum(s['real']['saves_made'].values())} "
             f"| {cpu.get('client')} | {cpu.get('gunicorn')} | {cpu.get('postgres')} | {cpu.get('celery')} "
-            f"| {cpu.get('machine')} | {s['real']['load_average'][0]}-{s['real']['load_average'][3]} "
+            f"| {cpu.get('machine')} | {cpu.get('workers_busy', '')} "
+            f"| {s['real']['load_average'][0]}-{s['real']['load_average'][3]} "
             f"| {'pass' if s['verdict']['passes_shell'] else 'fail'} "
             f"| {'pass' if s['verdict']['passes_relative'] else 'fail' if s['verdict']['slowdown'] else ''} |"
         )
@@ -972,15 +1036,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", help="also write the whole result as JSON to this file")
     parser.add_argument("--no-docs", action="store_true", help="print the figures only")
     parser.add_argument("--no-queries", action="store_true", help="skip the per-kind query counts")
+    parser.add_argument("--diagnose", action="store_true", help="query counts and plans only (last run)")
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         print("Run through `make load LOAD_ARGS=capacity` or set DATABASE_URL and REDIS_URL.", file=sys.stderr)
         return 2
     url, config, name = database_url()
-    recreate_database(config, name)
     os.environ.update(
         {"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": SETTINGS, "DJANGO_DEBUG": "false", "DEMO_ENABLED": "false"}
     )
+    if args.diagnose:
+        import django
+
+        django.setup()
+        print(json.dumps(query_counts(pool_from_database()), indent=1))
+        return 0
+    recreate_database(config, name)
     largest = args.largest or (int(args.staff * 1.5 ** (args.max_steps - 1)) if args.search else args.staff)
     largest = min(largest, max(args.staff, 1000)) if args.search else largest
     print(f"building a service for {largest} staff {mix(largest)} in database {name} ...", flush=True)
@@ -990,14 +1061,17 @@ def main(argv: list[str]) -> int:
     workers, threads, timeout, concurrency = compose_web()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    ACCESS_LOG.parent.mkdir(exist_ok=True)
+    ACCESS_LOG.unlink(missing_ok=True)
     gunicorn = ["--workers", str(workers), "--threads", str(threads), "--timeout", str(timeout)]
     env = {**os.environ}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "iapt.wsgi:application", "--bind", f"127.0.0.1:{port}", *gunicorn]
-        + ["--log-level", "warning"],
+        + ["--log-level", "warning", "--access-logfile", str(ACCESS_LOG), "--access-logformat", "%(D)s"],
         env=env,
         cwd=ROOT,
     )
+    WORKER_SLOTS[0] = workers * threads
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "iapt", "worker", "--loglevel=WARNING", f"--concurrency={concurrency}"]
         + ["--without-heartbeat", "--without-mingle", "--without-gossip"],
