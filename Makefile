@@ -49,6 +49,8 @@ bench: install
 	$(PY) -m iapt.devservices bench $(SCALE)
 
 # 50 simulated PWPs for 60 s against gunicorn on 127.0.0.1; figures into docs/benchmarks.md ("Load").
+# Capacity with think time and every role (issue 22): make load LOAD_ARGS="capacity --search"
+# (figures into "Capacity (issue 22)"; bench/capacity.py lists the options).
 load: install
 	$(PY) -m iapt.devservices load $(LOAD_ARGS)
 

@@ -3,6 +3,7 @@ caseload, open records and log sessions against gunicorn on 127.0.0.1.
 
     make load                                   # 50 PWPs for 60 seconds, figures into docs/benchmarks.md
     python -m iapt.devservices load --users 10 --seconds 20 --no-docs
+    make load LOAD_ARGS="capacity --search"     # issue 22: capacity with think time (bench/capacity.py)
 
 Run through iapt.devservices (or with DATABASE_URL / REDIS_URL set): it builds a
 database of its own (`<name>_load`, dropped and made again each run) with one
@@ -304,6 +305,11 @@ def write_docs(section: str) -> Path:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["capacity"]:  # issue 22: staff of every role with think time (bench/capacity.py)
+        sys.path.insert(0, str(ROOT))
+        from bench.capacity import main as capacity
+
+        return capacity(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
