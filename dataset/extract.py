@@ -416,23 +416,23 @@ class _Rows:
         self.out = out
         self.table_name = table_name
         self.private = [name for name, _ in query.private]
+        self.k = len(self.private)
         self.names = [name for name, _ in query.fields]
         self.hook = hook
         self.header = True
 
     def write(self, data):
-        *keys, public = bytes(data).split(b",", len(self.private))
+        parts = data.split(b",", self.k)
+        public = parts[-1]
         self.out.write(public)
         if self.header:
             self.header = False
             return len(data)
         text = public.decode("utf-8")
-        if '"' in text:
-            values = next(csv.reader([text]))
-        else:
-            values = text.rstrip("\n").split(",")
+        values = next(csv.reader((text,))) if '"' in text else text[:-1].split(",")
         row = dict(zip(self.names, values, strict=True))
-        row.update(zip(self.private, (k.decode("ascii") for k in keys), strict=True))
+        for name, key in zip(self.private, parts, strict=False):  # parts: the private keys, then the row
+            row[name] = key.decode("ascii")
         self.hook(self.table_name, row)
         return len(data)
 

@@ -99,6 +99,18 @@ QUALITY_FIELDS = {
 }
 
 
+def _plan(f: spec.Field) -> tuple:
+    """How `_shape` checks a field: the code list as a set where membership is the
+    whole rule (`codes.is_valid`), else its name; therapy types are checked by
+    the care activity's own rule."""
+    code_list = f.codes if f.codes != "therapy_type" else None
+    code_set = set(codes.CODE_LISTS[code_list]) if code_list in codes.CODE_LISTS and code_list not in _RULED else None
+    return (f.name, f.mandatory, f.length if f.type == spec.TEXT else None, code_set, code_list)
+
+
+_RULED = {"presenting_complaint", "assessment_tool"}  # lists codes.is_valid decides by a rule, not membership
+
+
 class Validator:
     """Feed it every row (`row(table, raw_row)`) as the extract writes it, then
     call `finish()` for the cross-record rules and the report."""
@@ -116,6 +128,11 @@ class Validator:
         self.unconfirmed_therapy: Counter = Counter()
         self.inexact_sources: Counter = Counter()
         self.rows: Counter = Counter()
+        # Per table, once: each field's (name, mandatory, length to check, code
+        # set or None, code list name) and how many rows had it filled.
+        self.plans = {t.name: [_plan(f) for f in t.fields] for t in spec.TABLES}
+        self.filled = {t.name: [0] * len(t.fields) for t in spec.TABLES}
+        self.handlers = {t.name: getattr(self, "_" + t.name, None) for t in spec.TABLES}
 
     # -- helpers ---------------------------------------------------------------
 
@@ -127,30 +144,29 @@ class Validator:
             )
 
     def _shape(self, table: spec.Table, row: dict, record: str, keys: dict) -> None:
-        for f in table.fields:
-            value = row.get(f.name)
-            slot = self.report.completeness.setdefault(f"{table.name}.{f.name}", [0, 0])
-            slot[1] += 1
-            if not _filled(value):
-                if f.mandatory:
-                    self.add(ERROR, "mandatory", table.name, record, f"{f.name} is mandatory and empty", **keys)
+        filled = self.filled[table.name]
+        for i, (name, mandatory, length, code_set, code_list) in enumerate(self.plans[table.name]):
+            value = row.get(name)
+            if value is None or value == "":
+                if mandatory:
+                    self.add(ERROR, "mandatory", table.name, record, f"{name} is mandatory and empty", **keys)
                 continue
-            slot[0] += 1
-            text = str(value)
-            if f.type == spec.TEXT and f.length and len(text) > f.length:
-                self.add(ERROR, "length", table.name, record, f"{f.name} is longer than {f.length} characters", **keys)
-            if f.codes and f.codes != "therapy_type" and not codes.is_valid(f.codes, text):
-                self.add(ERROR, "code_list", table.name, record, f"{f.name} '{text}' is not a national code", **keys)
+            filled[i] += 1
+            text = value if type(value) is str else str(value)
+            if length and len(text) > length:
+                self.add(ERROR, "length", table.name, record, f"{name} is longer than {length} characters", **keys)
+            if code_list and (text not in code_set if code_set is not None else not codes.is_valid(code_list, text)):
+                self.add(ERROR, "code_list", table.name, record, f"{name} '{text}' is not a national code", **keys)
 
     # -- rows --------------------------------------------------------------------
 
     def row(self, table_name: str, row: dict) -> None:
-        table = spec.table(table_name)
+        table = spec.TABLES_BY_NAME[table_name]
         self.rows[table_name] += 1
         record = str(row.get(table.fields[0].name, ""))
         keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
         self._shape(table, row, record, keys)
-        handler = getattr(self, "_" + table_name, None)
+        handler = self.handlers.get(table_name)
         if handler is not None:
             handler(row, record, keys)
 
@@ -265,6 +281,10 @@ class Validator:
     # -- cross-record rules and the report ----------------------------------------
 
     def finish(self) -> Report:
+        for table in spec.TABLES:
+            if self.rows[table.name]:
+                for f, filled in zip(table.fields, self.filled[table.name], strict=True):
+                    self.report.completeness[f"{table.name}.{f.name}"] = [filled, self.rows[table.name]]
         for record, referral in self.referrals.items():
             code = referral["end_code"] or ""
             state = self.contacts.get(record, {"attended": 0, "treatment": 0, "last": None})
