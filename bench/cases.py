@@ -289,7 +289,7 @@ def busiest_month() -> str:
     return row[0] if row else timezone.localdate().strftime("%Y-%m")
 
 
-DATASET_ROUNDS = 3
+DATASET_ROUNDS = int(os.environ.get("BENCH_DATASET_ROUNDS", "3"))  # fewer at national size, where a round is long
 
 
 def bench_dataset() -> dict:
