@@ -39,6 +39,7 @@ from sessions.models import MeasureScore, TherapySession
 from . import codes, spec
 
 BUFFER = 1 << 20  # bytes between COPY and the zip entry
+BATCH = 2000  # rows a hook is given at a time
 # Deflate's fastest level: CSV of codes and ids still shrinks to about a fifth,
 # at a fraction of the default level's time (docs/benchmarks.md "Case 7").
 COMPRESSLEVEL = 1
@@ -223,12 +224,20 @@ def _queries() -> dict[str, TableQuery]:
 
     attended = ", ".join(_literal(code) for code in sorted(ATTENDED))
     in_period = f"{rc('ended_on')} <= %(end)s"
-    sessions_from = (
-        f"FROM {_table(s)} s WHERE {sc('referral')} IN ({_referrals_in_sql()}) AND {sc('started_at')} < %(end_instant)s"
-    )
-    scores_from = (
-        f"FROM {_table(m)} m WHERE {mc('referral')} IN ({_referrals_in_sql()}) AND {mc('complete')}"
-        f" AND {mc('taken_at')} < %(end_instant)s AND {mc('total')} IS NOT NULL"
+
+    def per_referral(model, alias: str, condition: str) -> str:
+        """FROM the period's referrals, each one's rows of `model` found by its
+        index leading with the referral (OFFSET 0 keeps the planner from turning
+        it into one scan of the whole table for every service)."""
+        return (
+            f"FROM ({_referrals_in_sql()}) AS rr CROSS JOIN LATERAL (SELECT * FROM {_table(model)} {alias}"  # noqa: S608
+            f" WHERE {alias}.{_column(model, 'referral')} = rr.{_column(r, 'id')} AND {condition} OFFSET 0) AS {alias}"
+        )
+
+    sessions_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s")
+    attended_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s AND {sc('attendance')} IN ({attended})")
+    scores_from = per_referral(
+        m, "m", f"{mc('complete')} AND {mc('taken_at')} < %(end_instant)s AND {mc('total')} IS NOT NULL"
     )
     scores_order = f"ORDER BY {mc('referral')}, {mc('taken_at')}, {mc('id')}"
     return {
@@ -281,7 +290,7 @@ def _queries() -> dict[str, TableQuery]:
                 ("InterpreterPresentInd", "NULL"),
             ),
             private=(("_referral", sc("referral")),),
-            source=f"{sessions_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",
+            source=f"{sessions_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",  # noqa: S608
         ),
         # One care activity per intervention delivered at an attended contact (one,
         # with no therapy type, where none was recorded), so every attended contact
@@ -296,10 +305,8 @@ def _queries() -> dict[str, TableQuery]:
             ),
             private=(("_referral", sc("referral")), ("_intervention", _text("i.code"))),
             source=(
-                f"FROM {_table(s)} s CROSS JOIN LATERAL unnest(CASE WHEN cardinality({sc('interventions')}) > 0"
+                f"{attended_from} CROSS JOIN LATERAL unnest(CASE WHEN cardinality({sc('interventions')}) > 0"
                 f" THEN {sc('interventions')} ELSE ARRAY[NULL]::varchar[] END) WITH ORDINALITY AS i(code, n)"
-                f" WHERE {sc('referral')} IN ({_referrals_in_sql()}) AND {sc('started_at')} < %(end_instant)s"
-                f" AND {sc('attendance')} IN ({attended})"
                 f" ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}, i.n"
             ),
         ),
@@ -326,7 +333,7 @@ def _queries() -> dict[str, TableQuery]:
                 ("AssToolCompTime", _local_time(mc("taken_at"))),
             ),
             private=(("_referral", mc("referral")),),
-            source=f"{scores_from} AND {mc('session')} IS NULL {scores_order}",
+            source=f"{scores_from} WHERE {mc('session')} IS NULL {scores_order}",
         ),
         "IDS607CodedScoreAssessmentAct": TableQuery(
             fields=(
@@ -336,7 +343,7 @@ def _queries() -> dict[str, TableQuery]:
                 ("PersScore", f"trim_scale({mc('total')})::text"),
             ),
             private=(("_referral", mc("referral")),),
-            source=f"{scores_from} AND {mc('session')} IS NOT NULL {scores_order}",
+            source=f"{scores_from} WHERE {mc('session')} IS NOT NULL {scores_order}",
         ),
     }
 
@@ -408,33 +415,43 @@ class _Entry(io.RawIOBase):
 
 class _Rows:
     """What COPY writes, one row per call (PostgreSQL sends each row as one
-    message), when each row also goes to a hook: strips the private columns,
-    passes the row's bytes on, and gives the hook the row as a dict of strings
-    (the spec's field names, then the private ones), an empty value as ''."""
+    message), when the rows also go to a hook: gathered `BATCH` rows at a time,
+    stripped of their private columns on the way to the file, and given to the
+    hook as dicts of strings (the spec's field names and the private keys), an
+    empty value as ''."""
 
     def __init__(self, out, table_name: str, query: TableQuery, hook):
         self.out = out
         self.table_name = table_name
-        self.private = [name for name, _ in query.private]
-        self.k = len(self.private)
-        self.names = [name for name, _ in query.fields]
+        self.k = len(query.private)
+        self.names = [name for name, _ in (*query.private, *query.fields)]
         self.hook = hook
         self.header = True
+        self.pending: list[bytes] = []
 
     def write(self, data):
-        parts = data.split(b",", self.k)
-        public = parts[-1]
-        self.out.write(public)
-        if self.header:
+        if self.header:  # the header row: the file's is its public part
             self.header = False
+            self.out.write(data.split(b",", self.k)[self.k])
             return len(data)
-        text = public.decode("utf-8")
-        values = next(csv.reader((text,))) if '"' in text else text[:-1].split(",")
-        row = dict(zip(self.names, values, strict=True))
-        for name, key in zip(self.private, parts, strict=False):  # parts: the private keys, then the row
-            row[name] = key.decode("ascii")
-        self.hook(self.table_name, row)
+        self.pending.append(data)
+        if len(self.pending) >= BATCH:
+            self.flush()
         return len(data)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        k = self.k
+        self.out.write(b"".join([row.split(b",", k)[k] for row in batch]))
+        text = b"".join(batch).decode("utf-8")
+        if '"' in text:
+            values = csv.reader(io.StringIO(text, newline=""))
+        else:
+            values = (line.split(",") for line in text[:-1].split("\n"))
+        names = self.names
+        self.hook(self.table_name, [dict(zip(names, row, strict=True)) for row in values])
 
 
 def _write_table(scope, query: TableQuery, table_name: str, entry, rows_hook) -> int:
@@ -444,7 +461,9 @@ def _write_table(scope, query: TableQuery, table_name: str, entry, rows_hook) ->
         if rows_hook is None:
             cursor.copy_expert(copy_statement(scope, query), out)
         else:
-            cursor.copy_expert(copy_statement(scope, query, private=True), _Rows(out, table_name, query, rows_hook))
+            rows = _Rows(out, table_name, query, rows_hook)
+            cursor.copy_expert(copy_statement(scope, query, private=True), rows)
+            rows.flush()
         count = cursor.rowcount
     out.flush()
     out.detach()
@@ -456,11 +475,11 @@ def _write_python(entry, names: list[str], rows: list[dict], table_name: str, ro
     writer = csv.writer(text, lineterminator="\n")  # _Entry makes it CRLF, as COPY's rows
     writer.writerow(names)
     for row in rows:
-        if rows_hook is not None:
-            rows_hook(table_name, row)
         writer.writerow([row.get(name, "") for name in names])
     text.flush()
     text.detach()
+    if rows_hook is not None and rows:
+        rows_hook(table_name, rows)
     return len(rows)
 
 
@@ -469,7 +488,8 @@ def write_extract(
     target,
     *,
     on_table: Callable[[str, int], None] | None = None,
-    rows_hook=None,
+    rows_hook: Callable[[str, dict], None] | None = None,
+    rows_batch_hook: Callable[[str, list[dict]], None] | None = None,
     compresslevel: int = COMPRESSLEVEL,
 ) -> dict:
     """Writes the zip (one `<table>.csv` per IDB table, UTF-8, CRLF line ends, a
@@ -479,23 +499,34 @@ def write_extract(
     count and SHA-256 of the file's bytes. `on_table(name, rows)` is called after
     each table (progress); `rows_hook(name, row)` sees every row as the file holds
     it (a dict of strings by field name, '' for empty, plus the private keys
-    `_referral`, `_patient`, `_source`, `_intervention` where the table has them).
+    `_referral`, `_patient`, `_source`, `_intervention` where the table has them);
+    `rows_batch_hook(name, rows)` sees the same rows, a list of up to `BATCH` at a
+    time, in file order (the validation: `Validator.rows_of`).
 
     PostgreSQL formats every row (`queries()`) and COPY's bytes stream through a
     1 MB buffer into the zip entry, deflated at `compresslevel`: memory does not
     grow with the month."""
     tables = []
     found = queries()
+    if rows_hook is not None:
+        batch_hook = rows_batch_hook
+
+        def rows_batch_hook(name, rows):
+            if batch_hook is not None:
+                batch_hook(name, rows)
+            for row in rows:
+                rows_hook(name, row)
+
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         for table in spec.TABLES:
             filename = f"{table.name}.csv"
             with archive.open(filename, "w", force_zip64=True) as raw:
                 entry = _Entry(raw)
                 if table.name in found:
-                    count = _write_table(scope, found[table.name], table.name, entry, rows_hook)
+                    count = _write_table(scope, found[table.name], table.name, entry, rows_batch_hook)
                 else:
                     rows = [header_row(scope)] if table.name == "IDS000Header" else []
-                    count = _write_python(entry, table.field_names, rows, table.name, rows_hook)
+                    count = _write_python(entry, table.field_names, rows, table.name, rows_batch_hook)
             tables.append({"name": table.name, "file": filename, "rows": count, "sha256": entry.sha256.hexdigest()})
             if on_table is not None:
                 on_table(table.name, count)

@@ -111,9 +111,15 @@ def _plan(f: spec.Field) -> tuple:
 _RULED = {"presenting_complaint", "assessment_tool"}  # lists codes.is_valid decides by a rule, not membership
 
 
+def _off_list(code_list: str, values: set[str]) -> set[str]:
+    """The values `codes.is_valid` rejects."""
+    return {value for value in values if not codes.is_valid(code_list, value)}
+
+
 class Validator:
-    """Feed it every row (`row(table, raw_row)`) as the extract writes it, then
-    call `finish()` for the cross-record rules and the report."""
+    """Feed it every row as the extract writes it (`rows_of(table, rows)`, or
+    `row(table, row)` one at a time), then call `finish()` for the cross-record
+    rules and the report."""
 
     def __init__(self) -> None:
         self.report = Report()
@@ -133,6 +139,7 @@ class Validator:
         self.plans = {t.name: [_plan(f) for f in t.fields] for t in spec.TABLES}
         self.filled = {t.name: [0] * len(t.fields) for t in spec.TABLES}
         self.handlers = {t.name: getattr(self, "_" + t.name, None) for t in spec.TABLES}
+        self.tools: dict[str, tuple | None] = {}
 
     # -- helpers ---------------------------------------------------------------
 
@@ -144,14 +151,13 @@ class Validator:
             )
 
     def _shape(self, table: spec.Table, row: dict, record: str, keys: dict) -> None:
-        filled = self.filled[table.name]
-        for i, (name, mandatory, length, code_set, code_list) in enumerate(self.plans[table.name]):
+        """The field rules over one row (completeness is counted by `rows_of`)."""
+        for name, mandatory, length, code_set, code_list in self.plans[table.name]:
             value = row.get(name)
             if value is None or value == "":
                 if mandatory:
                     self.add(ERROR, "mandatory", table.name, record, f"{name} is mandatory and empty", **keys)
                 continue
-            filled[i] += 1
             text = value if type(value) is str else str(value)
             if length and len(text) > length:
                 self.add(ERROR, "length", table.name, record, f"{name} is longer than {length} characters", **keys)
@@ -161,14 +167,48 @@ class Validator:
     # -- rows --------------------------------------------------------------------
 
     def row(self, table_name: str, row: dict) -> None:
+        """One row of a table (a dict by the spec's field names, plus the private
+        keys `_referral`, `_patient` ... where the table has them)."""
+        self.rows_of(table_name, [row])
+
+    def rows_of(self, table_name: str, rows: list[dict]) -> None:
+        """Rows of one table in file order: the same findings, in the same order,
+        as `row` for each. Each field is checked a column at a time; a row goes
+        through the field-by-field check only when its column shows a fault."""
+        if not rows:
+            return
         table = spec.TABLES_BY_NAME[table_name]
-        self.rows[table_name] += 1
-        record = str(row.get(table.fields[0].name, ""))
-        keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
-        self._shape(table, row, record, keys)
+        self.rows[table_name] += len(rows)
+        filled = self.filled[table_name]
+        faulty: set[int] = set()
+        for i, (name, mandatory, length, code_set, code_list) in enumerate(self.plans[table_name]):
+            column = [row.get(name) for row in rows]
+            empty = column.count(None) + column.count("")
+            filled[i] += len(column) - empty
+            if empty and mandatory:
+                faulty.update(j for j, value in enumerate(column) if value is None or value == "")
+            present = set(column)
+            present.discard(None)
+            present.discard("")
+            if not present:
+                continue
+            texts = {value if type(value) is str else str(value) for value in present}
+            wrong = set()
+            if length and max(map(len, texts)) > length:
+                wrong.update(text for text in texts if len(text) > length)
+            if code_list:
+                wrong.update(texts - code_set if code_set is not None else _off_list(code_list, texts))
+            if wrong:
+                faulty.update(j for j, value in enumerate(column) if value is not None and str(value) in wrong)
+        first = table.fields[0].name
         handler = self.handlers.get(table_name)
-        if handler is not None:
-            handler(row, record, keys)
+        for j, row in enumerate(rows):
+            record = str(row.get(first, ""))
+            keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
+            if j in faulty:
+                self._shape(table, row, record, keys)
+            if handler is not None:
+                handler(row, record, keys)
 
     def _IDS001MPI(self, row, record, keys):
         number = row.get("NHSNumber") or ""
@@ -253,19 +293,34 @@ class Validator:
                     ERROR, "one_primary", "IDS603PresentingComplaints", record, "more than one primary problem", **keys
                 )
 
+    def _tool(self, tool: str) -> tuple | None:
+        """(instrument, confirmed, highest score or None) of a tool code, once per code."""
+        if tool not in self.tools:
+            instrument = codes.instrument_for_tool(tool)
+            self.tools[tool] = (
+                None
+                if instrument is None
+                else (
+                    instrument,
+                    codes.assessment_tool(instrument).confirmed,
+                    measures.instrument(instrument).max_total if instrument in measures.INSTRUMENTS else None,
+                )
+            )
+        return self.tools[tool]
+
     def _score(self, table, row, record, keys):
-        tool = str(row.get("CodedAssToolType") or "")
-        instrument = codes.instrument_for_tool(tool)
-        if instrument is None:
+        known = self._tool(str(row.get("CodedAssToolType") or ""))
+        if known is None:
             return
-        if not codes.assessment_tool(instrument).confirmed:
+        instrument, confirmed, highest = known
+        if not confirmed:
             self.unconfirmed_tools[instrument] += 1
         try:
             score = float(row.get("PersScore"))
         except (TypeError, ValueError):
             self.add(ERROR, "score_range", table, record, "score is not a number", **keys)
             return
-        if instrument in measures.INSTRUMENTS and not 0 <= score <= measures.instrument(instrument).max_total:
+        if highest is not None and not 0 <= score <= highest:
             self.add(ERROR, "score_range", table, record, f"{instrument} score {score:g} out of range", **keys)
 
     def _IDS606CodedScoreAssessmentRefer(self, row, record, keys):
@@ -343,6 +398,5 @@ def validate_rows(tables: dict[str, list[dict]]) -> Report:
     """The report for whole tables held in memory (tests, re-validation of a file)."""
     validator = Validator()
     for table in spec.TABLES:
-        for row in tables.get(table.name, []):
-            validator.row(table.name, row)
+        validator.rows_of(table.name, tables.get(table.name, []))
     return validator.finish()
