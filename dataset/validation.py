@@ -138,7 +138,10 @@ class Validator:
         # set or None, code list name) and how many rows had it filled.
         self.plans = {t.name: [_plan(f) for f in t.fields] for t in spec.TABLES}
         self.filled = {t.name: [0] * len(t.fields) for t in spec.TABLES}
-        self.handlers = {t.name: getattr(self, "_" + t.name, None) for t in spec.TABLES}
+        # The table's own rules as plain functions: bound methods kept on self would
+        # make a reference cycle, and a validator's state would wait for the cyclic
+        # garbage collector instead of going when the build drops it.
+        self.handlers = {t.name: getattr(type(self), "_" + t.name, None) for t in spec.TABLES}
         self.tools: dict[str, tuple | None] = {}
 
     # -- helpers ---------------------------------------------------------------
@@ -208,7 +211,7 @@ class Validator:
             if j in faulty:
                 self._shape(table, row, record, keys)
             if handler is not None:
-                handler(row, record, keys)
+                handler(self, row, record, keys)
 
     def _IDS001MPI(self, row, record, keys):
         number = row.get("NHSNumber") or ""
