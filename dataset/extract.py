@@ -132,6 +132,13 @@ def _text(expression: str) -> str:
     return f"NULLIF({expression}, '')"
 
 
+def _private_code(expression: str) -> str:
+    """A stored code as a private column: commas, quotes and line breaks taken out,
+    so COPY never quotes it and `_Rows` can cut the private columns off at the
+    first commas (a code holding one is off every list either way)."""
+    return f"NULLIF(translate({expression}, ',\"' || chr(10) || chr(13), ''), '')"
+
+
 def _date(expression: str) -> str:
     return f"to_char({expression}, 'YYYY-MM-DD')"
 
@@ -273,7 +280,7 @@ def _queries() -> dict[str, TableQuery]:
                 ("ServDischDate", f"(CASE WHEN {in_period} THEN {_date(rc('ended_on'))} END)"),
                 ("EndCode", f"(CASE WHEN {in_period} THEN {_text(rc('end_code'))} END)"),
             ),
-            private=(("_referral", rc("id")), ("_patient", rc("patient")), ("_source", _text(rc("source")))),
+            private=(("_referral", rc("id")), ("_patient", rc("patient")), ("_source", _private_code(rc("source")))),
             source=f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()}) ORDER BY {rc('id')}",
         ),
         "IDS201CareContact": TableQuery(
@@ -303,7 +310,7 @@ def _queries() -> dict[str, TableQuery]:
                 ("CodeProcAndProcStatus", therapy_type_sql("i.code")),
                 ("ClinContactDurOfCareAct", f"(CASE WHEN i.n = 1 THEN {sc('duration_minutes')}::text END)"),
             ),
-            private=(("_referral", sc("referral")), ("_intervention", _text("i.code"))),
+            private=(("_referral", sc("referral")), ("_intervention", _private_code("i.code"))),
             source=(
                 f"{attended_from} CROSS JOIN LATERAL unnest(CASE WHEN cardinality({sc('interventions')}) > 0"
                 f" THEN {sc('interventions')} ELSE ARRAY[NULL]::varchar[] END) WITH ORDINALITY AS i(code, n)"

@@ -147,9 +147,26 @@ def test_a_value_with_a_comma_or_a_quote_is_quoted_and_read_back_whole():
     service = ServiceFactory()
     (referral,) = build(service=service, cases=[Case(received_on=date(2026, 3, 2), status="received")])
     Patient.objects.filter(pk=referral.patient_id).update(gp_practice_code='A1,"2')
+    TherapySession.objects.create(
+        referral=referral,
+        practitioner=referral.assigned_practitioner,
+        created_by=referral.assigned_practitioner,
+        started_at=datetime(2026, 3, 3, 10, tzinfo=UTC),
+        appointment_type="02",
+        attendance="5",
+        medium="02",
+        interventions=['cbt,"x'],
+    )
     seen = []
     buffer, _ = _write(service, rows_hook=lambda table, row: seen.append(row) if table == "IDS001MPI" else None)
     with zipfile.ZipFile(buffer) as archive:
         raw = archive.read("IDS001MPI.csv").decode()
     assert list(csv.reader(io.StringIO(raw)))[1][-1] == 'A1,"2'
     assert seen[0]["GMPCodeReg"] == 'A1,"2' and seen[0]["_patient"] == str(referral.patient_id)
+    # a stored code with a comma and a quote (no form lets one in) does not shift the private columns
+    plain, _ = _write(service)
+    with zipfile.ZipFile(buffer) as validated, zipfile.ZipFile(plain) as unvalidated:
+        activities = validated.read("IDS202CareActivity.csv")
+        assert activities == unvalidated.read("IDS202CareActivity.csv")
+    (activity,) = list(csv.DictReader(io.StringIO(activities.decode())))
+    assert activity["CodeProcAndProcStatus"] == codes.OTHER_LOW_INTENSITY
