@@ -289,18 +289,32 @@ def busiest_month() -> str:
     return row[0] if row else timezone.localdate().strftime("%Y-%m")
 
 
+DATASET_ROUNDS = int(os.environ.get("BENCH_DATASET_ROUNDS", "3"))  # fewer at national size, where a round is long
+
+
 def bench_dataset() -> dict:
     """Case 7 (issue 17): the busiest month's national extract against
-    PostgreSQL's COPY of the same rows; validation against the extract alone."""
+    PostgreSQL's COPY of the same rows by the same statements; validation against
+    the extract alone. Beside them: COPY of the rows' stored columns, unformatted
+    (bench/dataset_worker.py "plain")."""
     out = BASE_DIR / "bench" / "out" / "dataset"
     month = busiest_month()
-    results = {}
-    for mode in ("copy", "extract", "validate"):
-        output = subprocess.run(
-            [sys.executable, str(BASE_DIR / "bench" / "dataset_worker.py"), mode, str(out), month],
-            check=True, capture_output=True, text=True, env=os.environ,
-        )  # fmt: skip
-        results[mode] = json.loads(output.stdout.strip().splitlines()[-1])
+    results: dict[str, dict] = {}
+    # Rounds of every mode in turn, the fastest of each kept (peak memory: the
+    # largest): the machine is shared, and the first pass also warms the cache.
+    for _round in range(DATASET_ROUNDS):
+        for mode in ("copy", "plain", "extract", "validate"):
+            output = subprocess.run(
+                [sys.executable, str(BASE_DIR / "bench" / "dataset_worker.py"), mode, str(out), month],
+                check=True, capture_output=True, text=True, env=os.environ,
+            )  # fmt: skip
+            result = json.loads(output.stdout.strip().splitlines()[-1])
+            log(f"  dataset {mode}: {result['seconds']:.2f} s, {result['maxrss_mb']:.0f} MB")
+            best = results.setdefault(mode, result)
+            if result["seconds"] < best["seconds"]:
+                results[mode] = {**result, "maxrss_mb": max(result["maxrss_mb"], best["maxrss_mb"])}
+            else:
+                best["maxrss_mb"] = max(result["maxrss_mb"], best["maxrss_mb"])
     validation_seconds = max(results["validate"]["seconds"] - results["extract"]["seconds"], 0.0)
     return case(
         "7 national data set extract",
@@ -309,12 +323,20 @@ def bench_dataset() -> dict:
         month=month,
         rows=results["extract"]["rows"],
         copy_rows=results["copy"]["rows"],
+        plain_copy_seconds=round(results["plain"]["seconds"], 3),
+        ratio_to_plain_copy=round(results["extract"]["seconds"] / results["plain"]["seconds"], 2)
+        if results["plain"]["seconds"]
+        else None,
+        zip_mb=round(results["extract"]["bytes"] / 1e6, 1),
+        copy_mb=round(results["copy"]["bytes"] / 1e6, 1),
+        extract_peak_memory_mb=round(results["extract"]["maxrss_mb"], 1),
         peak_memory_mb=round(results["validate"]["maxrss_mb"], 1),
         validation_seconds=round(validation_seconds, 3),
         validation_ratio_to_extract=round(validation_seconds / results["extract"]["seconds"], 2)
         if results["extract"]["seconds"]
         else None,
         validation_errors=results["validate"]["errors"],
+        rounds=DATASET_ROUNDS,
     )
 
 

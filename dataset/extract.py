@@ -9,8 +9,10 @@ to the month's end, so that NHS England's referral-level derivations (first,
 second and last therapy session, first and last scores) can be made from the
 submission alone (dataset/derivations.py).
 
-Streamed: every table is read with a server-side cursor in chunks and written
-row by row into the zip, so memory does not grow with the month."""
+Streamed: PostgreSQL formats every table's rows (one SELECT per table, `queries()`)
+and COPY's bytes go through a fixed buffer into the zip entry, hashed and counted
+on the way, so memory does not grow with the month. Python touches each row only
+when a hook (the validation) must see it (docs/benchmarks.md "Case 7")."""
 
 from __future__ import annotations
 
@@ -18,12 +20,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,7 +38,11 @@ from sessions.models import MeasureScore, TherapySession
 
 from . import codes, spec
 
-CHUNK = 5000
+BUFFER = 1 << 20  # bytes between COPY and the zip entry
+BATCH = 2000  # rows a hook is given at a time
+# Deflate's fastest level: CSV of codes and ids still shrinks to about a fifth,
+# at a fraction of the default level's time (docs/benchmarks.md "Case 7").
+COMPRESSLEVEL = 1
 MANIFEST_NAME = "manifest.json"
 KINDS = ("primary", "refresh")
 
@@ -78,259 +86,325 @@ def referrals_in(scope: ExtractScope):
     )
 
 
-def _local(instant: datetime) -> datetime:
-    return timezone.localtime(instant)
+# --- each table as one SELECT that PostgreSQL formats ---------------------------
+#
+# Every value leaves the server as the text the file holds: dates YYYY-MM-DD,
+# times of day HH:MM:SS in Europe/London (truncated to the second), scores with
+# no trailing zeros, local ids as `local_id` makes them, codes mapped by CASE
+# expressions generated from dataset/codes.py. An empty value is NULL, so COPY
+# writes it as nothing (COPY writes an empty string as ""). Each table may carry
+# private columns (the record's own keys, for the validation report's links);
+# they come first, are keys or codes (never quoted), and never reach the file.
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-# --- rows of each table, as dicts keyed by the spec's field names ---------------
+def _column(model, field: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
-def rows_header(scope: ExtractScope) -> Iterator[dict]:
+def _literal(code: str) -> str:
+    """A code as an SQL literal; codes are letters, digits and ':' '_' '-' only."""
+    if not _CODE.fullmatch(code):
+        raise ValueError(f"not a code: {code!r}")
+    return f"'{code}'"
+
+
+_CODE = re.compile(r"[A-Za-z0-9_:.\-]*")
+
+
+def _case(expression: str, mapping: dict[str, str], default: str = "NULL") -> str:
+    """CASE expression WHEN stored THEN code ... ELSE default END ('' maps to NULL)."""
+    whens = " ".join(
+        f"WHEN {_literal(stored)} THEN {_literal(code) if code else 'NULL'}" for stored, code in sorted(mapping.items())
+    )
+    return f"(CASE {expression} {whens} ELSE {default} END)" if whens else default
+
+
+def _uuid_id(expression: str) -> str:
+    """`local_id` of a UUID in SQL: its first 20 hex digits."""
+    return f"left(replace({expression}::text, '-', ''), 20)"
+
+
+def _text(expression: str) -> str:
+    return f"NULLIF({expression}, '')"
+
+
+def _private_code(expression: str) -> str:
+    """A stored code as a private column: commas, quotes and line breaks taken out,
+    so COPY never quotes it and `_Rows` can cut the private columns off at the
+    first commas (a code holding one is off every list either way)."""
+    return f"NULLIF(translate({expression}, ',\"' || chr(10) || chr(13), ''), '')"
+
+
+def _date(expression: str) -> str:
+    return f"to_char({expression}, 'YYYY-MM-DD')"
+
+
+def _local_date(expression: str) -> str:
+    return f"to_char({expression} AT TIME ZONE %(tz)s, 'YYYY-MM-DD')"
+
+
+def _local_time(expression: str) -> str:
+    return f"to_char({expression} AT TIME ZONE %(tz)s, 'HH24:MI:SS')"
+
+
+def source_of_referral_sql(expression: str) -> str:
+    """SourceOfReferralIAPT of a stored referral source, in SQL. The one place the
+    extract maps stored sources: generated from `codes.source_of_referral` over
+    every stored choice and national code, so when the stored values are
+    national codes this CASE is the identity and can become the column itself."""
+    stored = {value for value, _label in Referral._meta.get_field("source").choices} | set(codes.SOURCE_OF_REFERRAL)
+    return _case(expression, {value: codes.source_of_referral(value)[0] for value in stored})
+
+
+def therapy_type_sql(expression: str) -> str:
+    """CodeProcAndProcStatus of an intervention code (`codes.therapy_type`), in SQL;
+    NULL for a contact with no intervention recorded."""
+    known = set(codes.INTERVENTION_THERAPY_TYPE) | set(codes.STEP3_INTERVENTIONS)
+    mapping = {value: codes.therapy_type(value)[0] for value in known}
+    # any other intervention: therapy_type's answer for a code it does not list
+    default = _literal(codes.therapy_type("")[0])
+    return f"(CASE WHEN {expression} IS NULL THEN NULL ELSE {_case(expression, mapping, default)} END)"
+
+
+def assessment_tool_sql(expression: str) -> str:
+    """CodedAssToolType of an instrument code (`codes.assessment_tool`), in SQL."""
+    mapping = {instrument: tool.code for instrument, tool in codes.ASSESSMENT_TOOLS.items()}
+    provisional = codes.assessment_tool("").code  # the prefix of a provisional code ('LOCAL:')
+    return _case(expression, mapping, f"({_literal(provisional)} || {expression})")
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """One table's SELECT: the spec's fields in order as (name, SQL text
+    expression), the private columns, and the FROM ... ORDER BY clause. Its
+    parameters are the scope's (`scope_params`)."""
+
+    fields: tuple[tuple[str, str], ...]
+    private: tuple[tuple[str, str], ...]
+    source: str
+
+    def sql(self, *, private: bool = False) -> str:
+        columns = [*(self.private if private else ()), *self.fields]
+        return "SELECT " + ", ".join(f'{expr} AS "{name}"' for name, expr in columns) + " " + self.source
+
+
+def scope_params(scope: ExtractScope) -> dict:
+    return {
+        "service": scope.service.pk,
+        "start": scope.period_start,
+        "end": scope.period_end,
+        "end_instant": scope.end_instant,
+        "tz": settings.TIME_ZONE,
+        "ods": scope.service.ods_code,
+    }
+
+
+def _referrals_in_sql() -> str:
+    """The ids of the referrals of the service open at any time in the period (`referrals_in`)."""
+    r = Referral
+    # names from the models, values as parameters
+    return (
+        f"SELECT {_column(r, 'id')} FROM {_table(r)} WHERE {_column(r, 'service')} = %(service)s"  # noqa: S608
+        f" AND {_column(r, 'received_on')} <= %(end)s"
+        f" AND ({_column(r, 'ended_on')} IS NULL OR {_column(r, 'ended_on')} >= %(start)s)"
+    )
+
+
+def _queries() -> dict[str, TableQuery]:
+    p, r, s, m = Patient, Referral, TherapySession, MeasureScore
+
+    def pc(name):
+        return "p." + _column(p, name)
+
+    def rc(name):
+        return "r." + _column(r, name)
+
+    def sc(name):
+        return "s." + _column(s, name)
+
+    def mc(name):
+        return "m." + _column(m, name)
+
+    attended = ", ".join(_literal(code) for code in sorted(ATTENDED))
+    in_period = f"{rc('ended_on')} <= %(end)s"
+
+    def per_referral(model, alias: str, condition: str) -> str:
+        """FROM the period's referrals, each one's rows of `model` found by its
+        index leading with the referral (OFFSET 0 keeps the planner from turning
+        it into one scan of the whole table for every service)."""
+        return (
+            f"FROM ({_referrals_in_sql()}) AS rr CROSS JOIN LATERAL (SELECT * FROM {_table(model)} {alias}"  # noqa: S608
+            f" WHERE {alias}.{_column(model, 'referral')} = rr.{_column(r, 'id')} AND {condition} OFFSET 0) AS {alias}"
+        )
+
+    sessions_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s")
+    attended_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s AND {sc('attendance')} IN ({attended})")
+    scores_from = per_referral(
+        m, "m", f"{mc('complete')} AND {mc('taken_at')} < %(end_instant)s AND {mc('total')} IS NOT NULL"
+    )
+    scores_order = f"ORDER BY {mc('referral')}, {mc('taken_at')}, {mc('id')}"
+    return {
+        "IDS001MPI": TableQuery(
+            fields=(
+                ("LocalPatientId", _uuid_id(pc("id"))),
+                ("OrgIDLocalPatientId", "%(ods)s"),
+                ("NHSNumber", _text(pc("nhs_number"))),
+                ("NHSNumberStatus", f"(CASE WHEN {_text(pc('nhs_number'))} IS NOT NULL THEN '01' END)"),
+                ("PersonBirthDate", _date(pc("date_of_birth"))),
+                ("Postcode", _text(f"upper({pc('postcode')})")),
+                ("Gender", _text(pc("sex"))),
+                # Gender identity is stored as free text, not the national code: left
+                # empty and counted by the data-quality page.
+                ("GenderIdentity", "NULL"),
+                ("EthnicCategory", _text(pc("ethnicity"))),
+                ("LanguageCodePreferred", "NULL"),
+                ("GMPCodeReg", _text(pc("gp_practice_code"))),
+            ),
+            private=(("_patient", pc("id")),),
+            source=(
+                f"FROM {_table(p)} p WHERE {pc('id')} IN (SELECT {_column(r, 'patient')} FROM {_table(r)}"  # noqa: S608
+                f" WHERE {_column(r, 'id')} IN ({_referrals_in_sql()})) ORDER BY {pc('id')}"
+            ),
+        ),
+        "IDS101Referral": TableQuery(
+            fields=(
+                ("ServiceRequestId", _uuid_id(rc("id"))),
+                ("LocalPatientId", _uuid_id(rc("patient"))),
+                ("OrgIDComm", "NULL"),
+                ("ReferralRequestReceivedDate", _date(rc("received_on"))),
+                ("SourceOfReferralIAPT", source_of_referral_sql(rc("source"))),
+                ("ServDischDate", f"(CASE WHEN {in_period} THEN {_date(rc('ended_on'))} END)"),
+                ("EndCode", f"(CASE WHEN {in_period} THEN {_text(rc('end_code'))} END)"),
+            ),
+            private=(("_referral", rc("id")), ("_patient", rc("patient")), ("_source", _private_code(rc("source")))),
+            source=f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()}) ORDER BY {rc('id')}",
+        ),
+        "IDS201CareContact": TableQuery(
+            fields=(
+                ("CareContactId", f"{sc('id')}::text"),
+                ("ServiceRequestId", _uuid_id(sc("referral"))),
+                ("CareContDate", _local_date(sc("started_at"))),
+                ("CareContTime", _local_time(sc("started_at"))),
+                ("AppType", _text(sc("appointment_type"))),
+                ("ConsMechanismMH", _text(sc("medium"))),
+                ("AttendOrDNACode", _text(sc("attendance"))),
+                ("ClinContDurOfCareCont", f"{sc('duration_minutes')}::text"),
+                ("LanguageCodeTreat", "NULL"),
+                ("InterpreterPresentInd", "NULL"),
+            ),
+            private=(("_referral", sc("referral")),),
+            source=f"{sessions_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",  # noqa: S608
+        ),
+        # One care activity per intervention delivered at an attended contact (one,
+        # with no therapy type, where none was recorded), so every attended contact
+        # has an activity its scores can belong to.
+        "IDS202CareActivity": TableQuery(
+            fields=(
+                ("CareActId", f"({sc('id')}::text || '-' || i.n::text)"),
+                ("CareContactId", f"{sc('id')}::text"),
+                ("ServiceRequestId", _uuid_id(sc("referral"))),
+                ("CodeProcAndProcStatus", therapy_type_sql("i.code")),
+                ("ClinContactDurOfCareAct", f"(CASE WHEN i.n = 1 THEN {sc('duration_minutes')}::text END)"),
+            ),
+            private=(("_referral", sc("referral")), ("_intervention", _private_code("i.code"))),
+            source=(
+                f"{attended_from} CROSS JOIN LATERAL unnest(CASE WHEN cardinality({sc('interventions')}) > 0"
+                f" THEN {sc('interventions')} ELSE ARRAY[NULL]::varchar[] END) WITH ORDINALITY AS i(code, n)"
+                f" ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}, i.n"
+            ),
+        ),
+        "IDS603PresentingComplaints": TableQuery(
+            fields=(
+                ("ServiceRequestId", _uuid_id(rc("id"))),
+                ("PresComp", rc("problem_descriptor")),
+                ("PresCompCodSig", "'02'"),
+                ("PresCompType", "'P'"),
+                ("PresCompDate", _date(f"coalesce({rc('assessed_on')}, {rc('received_on')})")),
+            ),
+            private=(("_referral", rc("id")),),
+            source=(
+                f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()})"
+                f" AND {rc('problem_descriptor')} <> '' ORDER BY {rc('id')}"
+            ),
+        ),
+        "IDS606CodedScoreAssessmentRefer": TableQuery(
+            fields=(
+                ("ServiceRequestId", _uuid_id(mc("referral"))),
+                ("CodedAssToolType", assessment_tool_sql(mc("instrument"))),
+                ("PersScore", f"trim_scale({mc('total')})::text"),
+                ("AssToolCompDate", _local_date(mc("taken_at"))),
+                ("AssToolCompTime", _local_time(mc("taken_at"))),
+            ),
+            private=(("_referral", mc("referral")),),
+            source=f"{scores_from} WHERE {mc('session')} IS NULL {scores_order}",
+        ),
+        "IDS607CodedScoreAssessmentAct": TableQuery(
+            fields=(
+                ("CareActId", f"({mc('session')}::text || '-1')"),
+                ("ServiceRequestId", _uuid_id(mc("referral"))),
+                ("CodedAssToolType", assessment_tool_sql(mc("instrument"))),
+                ("PersScore", f"trim_scale({mc('total')})::text"),
+            ),
+            private=(("_referral", mc("referral")),),
+            source=f"{scores_from} WHERE {mc('session')} IS NOT NULL {scores_order}",
+        ),
+    }
+
+
+def header_row(scope: ExtractScope) -> dict:
+    """IDS000Header's one row."""
     ods = scope.service.ods_code
-    yield {
+    return {
         "DatSetVer": spec.DATA_SET_VERSION,
         "OrgIDProv": ods,
         "OrgIDSubmit": ods,
         "PrimSystemInUse": "Talking Therapies case management (open source)",
-        "ReportingPeriodStartDate": scope.period_start,
-        "ReportingPeriodEndDate": scope.period_end,
-        "DateTimeDatSetCreate": _local(timezone.now()).replace(microsecond=0, tzinfo=None),
+        "ReportingPeriodStartDate": scope.period_start.isoformat(),
+        "ReportingPeriodEndDate": scope.period_end.isoformat(),
+        "DateTimeDatSetCreate": timezone.localtime(timezone.now()).replace(tzinfo=None).isoformat(timespec="seconds"),
     }
 
 
-def _patients(scope: ExtractScope):
-    return (
-        Patient.objects.filter(pk__in=referrals_in(scope).values("patient_id"))
-        .order_by("pk")
-        .values_list(
-            "pk", "nhs_number", "date_of_birth", "postcode", "sex", "ethnicity", "gp_practice_code", "gender_identity"
-        )
-    )
+# Tables the product does not collect: present, header row only.
+EMPTY_TABLES = frozenset(
+    {
+        "IDS004EmpStatus",  # employment status is not yet recorded by the product
+        "IDS011SocPerCircumstances",
+        "IDS105OnwardReferral",
+        "IDS108WaitingTimePause",
+        "IDS205InternetTherLog",
+        "IDS602LongTermCondition",
+        "IDS803CareCluster",
+        "IDS902Disability",
+    }
+)
 
 
-def rows_patients(scope: ExtractScope) -> Iterator[dict]:
-    ods = scope.service.ods_code
-    for pk, nhs_number, born, postcode, sex, ethnicity, gp, _identity in _patients(scope).iterator(chunk_size=CHUNK):
-        yield {
-            "LocalPatientId": local_id(pk),
-            "OrgIDLocalPatientId": ods,
-            "NHSNumber": nhs_number,
-            "NHSNumberStatus": "01" if nhs_number else "",
-            "PersonBirthDate": born,
-            "Postcode": (postcode or "").upper(),
-            "Gender": sex,
-            # Gender identity is stored as free text, not the national code: left
-            # empty and counted by the data-quality page.
-            "GenderIdentity": "",
-            "EthnicCategory": ethnicity,
-            "LanguageCodePreferred": "",
-            "GMPCodeReg": gp,
-            "_patient": pk,
-        }
+def queries() -> dict[str, TableQuery]:
+    """Every table with rows from the database, by name (the bench COPYs these same statements)."""
+    found = _queries()
+    for name, query in found.items():
+        assert [f for f, _ in query.fields] == spec.table(name).field_names, name
+    return found
 
 
-def _referrals(scope: ExtractScope):
-    return (
-        referrals_in(scope)
-        .order_by("pk")
-        .values_list("pk", "patient_id", "received_on", "source", "ended_on", "end_code")
-    )
+assert set(_queries()) | EMPTY_TABLES | {"IDS000Header"} == set(spec.TABLES_BY_NAME), "every table has its rows"
 
 
-def rows_referrals(scope: ExtractScope) -> Iterator[dict]:
-    for pk, patient_id, received, source, ended, end_code in _referrals(scope).iterator(chunk_size=CHUNK):
-        national, _exact = codes.source_of_referral(source)
-        in_period = ended is not None and ended <= scope.period_end
-        yield {
-            "ServiceRequestId": local_id(pk),
-            "LocalPatientId": local_id(patient_id),
-            "OrgIDComm": "",
-            "ReferralRequestReceivedDate": received,
-            "SourceOfReferralIAPT": national,
-            "ServDischDate": ended if in_period else None,
-            "EndCode": end_code if in_period else "",
-            "_referral": pk,
-            "_patient": patient_id,
-            "_source": source,
-        }
+def copy_statement(scope: ExtractScope, query: TableQuery, *, private: bool = False) -> str:
+    """The COPY ... TO STDOUT statement of one table for the scope, parameters bound."""
+    with connection.cursor() as cursor:
+        select = cursor.mogrify(query.sql(private=private), scope_params(scope)).decode()
+    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)"
 
 
-def _sessions(scope: ExtractScope):
-    return (
-        TherapySession.objects.filter(referral__in=referrals_in(scope), started_at__lt=scope.end_instant)
-        .order_by("referral_id", "started_at", "pk")
-        .values_list(
-            "pk",
-            "referral_id",
-            "started_at",
-            "appointment_type",
-            "medium",
-            "attendance",
-            "duration_minutes",
-            "interventions",
-        )
-    )
-
-
-def rows_contacts(scope: ExtractScope) -> Iterator[dict]:
-    for pk, referral_id, started, app_type, medium, attendance, minutes, _interventions in _sessions(scope).iterator(
-        chunk_size=CHUNK
-    ):
-        local = _local(started)
-        yield {
-            "CareContactId": local_id(pk),
-            "ServiceRequestId": local_id(referral_id),
-            "CareContDate": local.date(),
-            "CareContTime": local.time().replace(microsecond=0),
-            "AppType": app_type,
-            "ConsMechanismMH": medium,
-            "AttendOrDNACode": attendance,
-            "ClinContDurOfCareCont": minutes,
-            "LanguageCodeTreat": "",
-            "InterpreterPresentInd": "",
-            "_referral": referral_id,
-        }
-
-
-def care_activity_id(session_pk, n: int = 1) -> str:
-    """The n-th care activity of a contact; scores hang on the first."""
-    return f"{session_pk}-{n}"
-
-
-def rows_activities(scope: ExtractScope) -> Iterator[dict]:
-    """One care activity per intervention delivered at an attended contact (one,
-    with no therapy type, where none was recorded), so every attended contact has
-    an activity its scores can belong to."""
-    for pk, referral_id, _started, _type, _medium, attendance, minutes, interventions in _sessions(scope).iterator(
-        chunk_size=CHUNK
-    ):
-        if attendance not in ATTENDED:
-            continue
-        therapy_codes = [codes.therapy_type(i)[0] for i in interventions] or [""]
-        for n, code in enumerate(therapy_codes, start=1):
-            yield {
-                "CareActId": care_activity_id(pk, n),
-                "CareContactId": local_id(pk),
-                "ServiceRequestId": local_id(referral_id),
-                "CodeProcAndProcStatus": code,
-                "ClinContactDurOfCareAct": minutes if n == 1 else None,
-                "_referral": referral_id,
-                "_intervention": interventions[n - 1] if interventions else "",
-            }
-
-
-def _problems(scope: ExtractScope):
-    return (
-        referrals_in(scope)
-        .exclude(problem_descriptor="")
-        .order_by("pk")
-        .values_list("pk", "problem_descriptor", "assessed_on", "received_on")
-    )
-
-
-def rows_presenting_complaints(scope: ExtractScope) -> Iterator[dict]:
-    for pk, descriptor, assessed, received in _problems(scope).iterator(chunk_size=CHUNK):
-        yield {
-            "ServiceRequestId": local_id(pk),
-            "PresComp": descriptor,
-            "PresCompCodSig": "02",
-            "PresCompType": "P",
-            "PresCompDate": assessed or received,
-            "_referral": pk,
-        }
-
-
-def _scores(scope: ExtractScope):
-    return (
-        MeasureScore.objects.filter(
-            referral__in=referrals_in(scope), complete=True, taken_at__lt=scope.end_instant, total__isnull=False
-        )
-        .order_by("referral_id", "taken_at", "pk")
-        .values_list("session_id", "referral_id", "instrument", "total", "taken_at")
-    )
-
-
-def rows_scores_at_activity(scope: ExtractScope) -> Iterator[dict]:
-    for session_id, referral_id, instrument, total, _taken in _scores(scope).iterator(chunk_size=CHUNK):
-        if session_id is None:
-            continue
-        yield {
-            "CareActId": care_activity_id(session_id),
-            "ServiceRequestId": local_id(referral_id),
-            "CodedAssToolType": codes.assessment_tool(instrument).code,
-            "PersScore": total,
-            "_referral": referral_id,
-            "_instrument": instrument,
-        }
-
-
-def rows_scores_outside_contact(scope: ExtractScope) -> Iterator[dict]:
-    for session_id, referral_id, instrument, total, taken in _scores(scope).iterator(chunk_size=CHUNK):
-        if session_id is not None:
-            continue
-        local = _local(taken)
-        yield {
-            "ServiceRequestId": local_id(referral_id),
-            "CodedAssToolType": codes.assessment_tool(instrument).code,
-            "PersScore": total,
-            "AssToolCompDate": local.date(),
-            "AssToolCompTime": local.time().replace(microsecond=0),
-            "_referral": referral_id,
-            "_instrument": instrument,
-        }
-
-
-def _none(scope: ExtractScope) -> Iterator[dict]:
-    return iter(())
-
-
-ROWS: dict[str, Callable[[ExtractScope], Iterable[dict]]] = {
-    "IDS000Header": rows_header,
-    "IDS001MPI": rows_patients,
-    "IDS004EmpStatus": _none,  # employment status is not yet recorded by the product
-    "IDS011SocPerCircumstances": _none,
-    "IDS101Referral": rows_referrals,
-    "IDS105OnwardReferral": _none,
-    "IDS108WaitingTimePause": _none,
-    "IDS201CareContact": rows_contacts,
-    "IDS202CareActivity": rows_activities,
-    "IDS205InternetTherLog": _none,
-    "IDS602LongTermCondition": _none,
-    "IDS603PresentingComplaints": rows_presenting_complaints,
-    "IDS606CodedScoreAssessmentRefer": rows_scores_outside_contact,
-    "IDS607CodedScoreAssessmentAct": rows_scores_at_activity,
-    "IDS803CareCluster": _none,
-    "IDS902Disability": _none,
-}
-assert set(ROWS) == set(spec.TABLES_BY_NAME), "every table of the specification has its rows"
-
-
-# The database reads behind the tables (the benchmark COPYs the same rows as its reference).
-QUERIES = {
-    "IDS001MPI": _patients,
-    "IDS101Referral": _referrals,
-    "IDS201CareContact": _sessions,
-    "IDS202CareActivity": _sessions,
-    "IDS603PresentingComplaints": _problems,
-    "IDS606CodedScoreAssessmentRefer": _scores,
-    "IDS607CodedScoreAssessmentAct": _scores,
-}
-
-
-class _HashingWriter(io.RawIOBase):
-    """Passes bytes to the zip entry and hashes them on the way."""
+class _Entry(io.RawIOBase):
+    """The bytes COPY writes (LF line ends), passed to the zip entry with CRLF line
+    ends (RFC 4180, as the files have always been written) and hashed on the way."""
 
     def __init__(self, target):
         self.target = target
@@ -340,46 +414,127 @@ class _HashingWriter(io.RawIOBase):
         return True
 
     def write(self, data):
-        self.sha256.update(data)
-        return self.target.write(data)
+        out = bytes(data).replace(b"\n", b"\r\n")
+        self.sha256.update(out)
+        self.target.write(out)
+        return len(data)
 
 
-def iter_rows(scope: ExtractScope, table_name: str) -> Iterator[tuple[dict, dict]]:
-    """(raw row, row in the spec's field order) for each row of one table. The raw
-    row may carry keys beginning with '_' (the record's own keys, for links from
-    the validation report); they never reach the file."""
-    names = spec.table(table_name).field_names
-    for row in ROWS[table_name](scope):
-        yield row, {name: row.get(name) for name in names}
+class _Rows:
+    """What COPY writes, one row per call (PostgreSQL sends each row as one
+    message), when the rows also go to a hook: gathered `BATCH` rows at a time,
+    stripped of their private columns on the way to the file, and given to the
+    hook as dicts of strings (the spec's field names and the private keys), an
+    empty value as ''."""
+
+    def __init__(self, out, table_name: str, query: TableQuery, hook):
+        self.out = out
+        self.table_name = table_name
+        self.k = len(query.private)
+        self.names = [name for name, _ in (*query.private, *query.fields)]
+        self.hook = hook
+        self.header = True
+        self.pending: list[bytes] = []
+
+    def write(self, data):
+        if self.header:  # the header row: the file's is its public part
+            self.header = False
+            self.out.write(data.split(b",", self.k)[self.k])
+            return len(data)
+        self.pending.append(data)
+        if len(self.pending) >= BATCH:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        k = self.k
+        self.out.write(b"".join([row.split(b",", k)[k] for row in batch]))
+        text = b"".join(batch).decode("utf-8")
+        if '"' in text:
+            values = csv.reader(io.StringIO(text, newline=""))
+        else:
+            values = (line.split(",") for line in text[:-1].split("\n"))
+        names = self.names
+        self.hook(self.table_name, [dict(zip(names, row, strict=True)) for row in values])
+
+
+def _write_table(scope, query: TableQuery, table_name: str, entry, rows_hook) -> int:
+    """COPYs one table into the entry; returns its row count."""
+    out = io.BufferedWriter(entry, buffer_size=BUFFER)
+    with connection.cursor() as cursor:
+        if rows_hook is None:
+            cursor.copy_expert(copy_statement(scope, query), out)
+        else:
+            rows = _Rows(out, table_name, query, rows_hook)
+            cursor.copy_expert(copy_statement(scope, query, private=True), rows)
+            rows.flush()
+        count = cursor.rowcount
+    out.flush()
+    out.detach()
+    return count
+
+
+def _write_python(entry, names: list[str], rows: list[dict], table_name: str, rows_hook) -> int:
+    text = io.TextIOWrapper(entry, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")  # _Entry makes it CRLF, as COPY's rows
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in names])
+    text.flush()
+    text.detach()
+    if rows_hook is not None and rows:
+        rows_hook(table_name, rows)
+    return len(rows)
 
 
 def write_extract(
-    scope: ExtractScope, target, *, on_table: Callable[[str, int], None] | None = None, rows_hook=None
+    scope: ExtractScope,
+    target,
+    *,
+    on_table: Callable[[str, int], None] | None = None,
+    rows_hook: Callable[[str, dict], None] | None = None,
+    rows_batch_hook: Callable[[str, list[dict]], None] | None = None,
+    compresslevel: int = COMPRESSLEVEL,
 ) -> dict:
-    """Writes the zip (one `<table>.csv` per IDB table, UTF-8, a header row of the
-    spec's field names, dates YYYY-MM-DD, times HH:MM:SS) and its `manifest.json`
-    to `target` (a path or a binary file). Returns the manifest: specification
-    version, provider, period, kind, and per table its file, row count and
-    SHA-256. `on_table(name, rows)` is called after each table (progress);
-    `rows_hook(name, row)` sees every row as it is written (validation)."""
+    """Writes the zip (one `<table>.csv` per IDB table, UTF-8, CRLF line ends, a
+    header row of the spec's field names, dates YYYY-MM-DD, times HH:MM:SS) and its
+    `manifest.json` to `target` (a path or a binary file). Returns the manifest:
+    specification version, provider, period, kind, and per table its file, row
+    count and SHA-256 of the file's bytes. `on_table(name, rows)` is called after
+    each table (progress); `rows_hook(name, row)` sees every row as the file holds
+    it (a dict of strings by field name, '' for empty, plus the private keys
+    `_referral`, `_patient`, `_source`, `_intervention` where the table has them);
+    `rows_batch_hook(name, rows)` sees the same rows, a list of up to `BATCH` at a
+    time, in file order (the validation: `Validator.rows_of`).
+
+    PostgreSQL formats every row (`queries()`) and COPY's bytes stream through a
+    1 MB buffer into the zip entry, deflated at `compresslevel`: memory does not
+    grow with the month."""
     tables = []
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    found = queries()
+    if rows_hook is not None:
+        batch_hook = rows_batch_hook
+
+        def rows_batch_hook(name, rows):
+            if batch_hook is not None:
+                batch_hook(name, rows)
+            for row in rows:
+                rows_hook(name, row)
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         for table in spec.TABLES:
             filename = f"{table.name}.csv"
-            count = 0
-            with archive.open(filename, "w", force_zip64=True) as entry:
-                hashing = _HashingWriter(entry)
-                text = io.TextIOWrapper(hashing, encoding="utf-8", newline="", write_through=True)
-                writer = csv.writer(text, lineterminator="\r\n")
-                writer.writerow(table.field_names)
-                for raw, row in iter_rows(scope, table.name):
-                    if rows_hook is not None:
-                        rows_hook(table.name, raw)
-                    writer.writerow([_fmt(v) for v in row.values()])
-                    count += 1
-                text.flush()
-                text.detach()
-            tables.append({"name": table.name, "file": filename, "rows": count, "sha256": hashing.sha256.hexdigest()})
+            with archive.open(filename, "w", force_zip64=True) as raw:
+                entry = _Entry(raw)
+                if table.name in found:
+                    count = _write_table(scope, found[table.name], table.name, entry, rows_batch_hook)
+                else:
+                    rows = [header_row(scope)] if table.name == "IDS000Header" else []
+                    count = _write_python(entry, table.field_names, rows, table.name, rows_batch_hook)
+            tables.append({"name": table.name, "file": filename, "rows": count, "sha256": entry.sha256.hexdigest()})
             if on_table is not None:
                 on_table(table.name, count)
         manifest = {

@@ -148,7 +148,7 @@ def dataset_extract_build(*, extract_id) -> DatasetExtract | None:
             done[0] += 1
             DatasetExtract.objects.filter(pk=extract.pk).update(tables_done=done[0], heartbeat_at=timezone.now())
 
-        manifest = write_extract(scope, partial, on_table=on_table, rows_hook=validator.row)
+        manifest = write_extract(scope, partial, on_table=on_table, rows_batch_hook=validator.rows_of)
         report = validator.finish()
         os.replace(partial, final)
         DatasetExtract.objects.filter(pk=extract.pk).update(

@@ -99,9 +99,27 @@ QUALITY_FIELDS = {
 }
 
 
+def _plan(f: spec.Field) -> tuple:
+    """How `_shape` checks a field: the code list as a set where membership is the
+    whole rule (`codes.is_valid`), else its name; therapy types are checked by
+    the care activity's own rule."""
+    code_list = f.codes if f.codes != "therapy_type" else None
+    code_set = set(codes.CODE_LISTS[code_list]) if code_list in codes.CODE_LISTS and code_list not in _RULED else None
+    return (f.name, f.mandatory, f.length if f.type == spec.TEXT else None, code_set, code_list)
+
+
+_RULED = {"presenting_complaint", "assessment_tool"}  # lists codes.is_valid decides by a rule, not membership
+
+
+def _off_list(code_list: str, values: set[str]) -> set[str]:
+    """The values `codes.is_valid` rejects."""
+    return {value for value in values if not codes.is_valid(code_list, value)}
+
+
 class Validator:
-    """Feed it every row (`row(table, raw_row)`) as the extract writes it, then
-    call `finish()` for the cross-record rules and the report."""
+    """Feed it every row as the extract writes it (`rows_of(table, rows)`, or
+    `row(table, row)` one at a time), then call `finish()` for the cross-record
+    rules and the report."""
 
     def __init__(self) -> None:
         self.report = Report()
@@ -116,6 +134,15 @@ class Validator:
         self.unconfirmed_therapy: Counter = Counter()
         self.inexact_sources: Counter = Counter()
         self.rows: Counter = Counter()
+        # Per table, once: each field's (name, mandatory, length to check, code
+        # set or None, code list name) and how many rows had it filled.
+        self.plans = {t.name: [_plan(f) for f in t.fields] for t in spec.TABLES}
+        self.filled = {t.name: [0] * len(t.fields) for t in spec.TABLES}
+        # The table's own rules as plain functions: bound methods kept on self would
+        # make a reference cycle, and a validator's state would wait for the cyclic
+        # garbage collector instead of going when the build drops it.
+        self.handlers = {t.name: getattr(type(self), "_" + t.name, None) for t in spec.TABLES}
+        self.tools: dict[str, tuple | None] = {}
 
     # -- helpers ---------------------------------------------------------------
 
@@ -127,32 +154,64 @@ class Validator:
             )
 
     def _shape(self, table: spec.Table, row: dict, record: str, keys: dict) -> None:
-        for f in table.fields:
-            value = row.get(f.name)
-            slot = self.report.completeness.setdefault(f"{table.name}.{f.name}", [0, 0])
-            slot[1] += 1
-            if not _filled(value):
-                if f.mandatory:
-                    self.add(ERROR, "mandatory", table.name, record, f"{f.name} is mandatory and empty", **keys)
+        """The field rules over one row (completeness is counted by `rows_of`)."""
+        for name, mandatory, length, code_set, code_list in self.plans[table.name]:
+            value = row.get(name)
+            if value is None or value == "":
+                if mandatory:
+                    self.add(ERROR, "mandatory", table.name, record, f"{name} is mandatory and empty", **keys)
                 continue
-            slot[0] += 1
-            text = str(value)
-            if f.type == spec.TEXT and f.length and len(text) > f.length:
-                self.add(ERROR, "length", table.name, record, f"{f.name} is longer than {f.length} characters", **keys)
-            if f.codes and f.codes != "therapy_type" and not codes.is_valid(f.codes, text):
-                self.add(ERROR, "code_list", table.name, record, f"{f.name} '{text}' is not a national code", **keys)
+            text = value if type(value) is str else str(value)
+            if length and len(text) > length:
+                self.add(ERROR, "length", table.name, record, f"{name} is longer than {length} characters", **keys)
+            if code_list and (text not in code_set if code_set is not None else not codes.is_valid(code_list, text)):
+                self.add(ERROR, "code_list", table.name, record, f"{name} '{text}' is not a national code", **keys)
 
     # -- rows --------------------------------------------------------------------
 
     def row(self, table_name: str, row: dict) -> None:
-        table = spec.table(table_name)
-        self.rows[table_name] += 1
-        record = str(row.get(table.fields[0].name, ""))
-        keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
-        self._shape(table, row, record, keys)
-        handler = getattr(self, "_" + table_name, None)
-        if handler is not None:
-            handler(row, record, keys)
+        """One row of a table (a dict by the spec's field names, plus the private
+        keys `_referral`, `_patient` ... where the table has them)."""
+        self.rows_of(table_name, [row])
+
+    def rows_of(self, table_name: str, rows: list[dict]) -> None:
+        """Rows of one table in file order: the same findings, in the same order,
+        as `row` for each. Each field is checked a column at a time; a row goes
+        through the field-by-field check only when its column shows a fault."""
+        if not rows:
+            return
+        table = spec.TABLES_BY_NAME[table_name]
+        self.rows[table_name] += len(rows)
+        filled = self.filled[table_name]
+        faulty: set[int] = set()
+        for i, (name, mandatory, length, code_set, code_list) in enumerate(self.plans[table_name]):
+            column = [row.get(name) for row in rows]
+            empty = column.count(None) + column.count("")
+            filled[i] += len(column) - empty
+            if empty and mandatory:
+                faulty.update(j for j, value in enumerate(column) if value is None or value == "")
+            present = set(column)
+            present.discard(None)
+            present.discard("")
+            if not present:
+                continue
+            texts = {value if type(value) is str else str(value) for value in present}
+            wrong = set()
+            if length and max(map(len, texts)) > length:
+                wrong.update(text for text in texts if len(text) > length)
+            if code_list:
+                wrong.update(texts - code_set if code_set is not None else _off_list(code_list, texts))
+            if wrong:
+                faulty.update(j for j, value in enumerate(column) if value is not None and str(value) in wrong)
+        first = table.fields[0].name
+        handler = self.handlers.get(table_name)
+        for j, row in enumerate(rows):
+            record = str(row.get(first, ""))
+            keys = {"referral": row.get("_referral", ""), "patient": row.get("_patient", "")}
+            if j in faulty:
+                self._shape(table, row, record, keys)
+            if handler is not None:
+                handler(self, row, record, keys)
 
     def _IDS001MPI(self, row, record, keys):
         number = row.get("NHSNumber") or ""
@@ -237,19 +296,34 @@ class Validator:
                     ERROR, "one_primary", "IDS603PresentingComplaints", record, "more than one primary problem", **keys
                 )
 
+    def _tool(self, tool: str) -> tuple | None:
+        """(instrument, confirmed, highest score or None) of a tool code, once per code."""
+        if tool not in self.tools:
+            instrument = codes.instrument_for_tool(tool)
+            self.tools[tool] = (
+                None
+                if instrument is None
+                else (
+                    instrument,
+                    codes.assessment_tool(instrument).confirmed,
+                    measures.instrument(instrument).max_total if instrument in measures.INSTRUMENTS else None,
+                )
+            )
+        return self.tools[tool]
+
     def _score(self, table, row, record, keys):
-        tool = str(row.get("CodedAssToolType") or "")
-        instrument = codes.instrument_for_tool(tool)
-        if instrument is None:
+        known = self._tool(str(row.get("CodedAssToolType") or ""))
+        if known is None:
             return
-        if not codes.assessment_tool(instrument).confirmed:
+        instrument, confirmed, highest = known
+        if not confirmed:
             self.unconfirmed_tools[instrument] += 1
         try:
             score = float(row.get("PersScore"))
         except (TypeError, ValueError):
             self.add(ERROR, "score_range", table, record, "score is not a number", **keys)
             return
-        if instrument in measures.INSTRUMENTS and not 0 <= score <= measures.instrument(instrument).max_total:
+        if highest is not None and not 0 <= score <= highest:
             self.add(ERROR, "score_range", table, record, f"{instrument} score {score:g} out of range", **keys)
 
     def _IDS606CodedScoreAssessmentRefer(self, row, record, keys):
@@ -265,6 +339,10 @@ class Validator:
     # -- cross-record rules and the report ----------------------------------------
 
     def finish(self) -> Report:
+        for table in spec.TABLES:
+            if self.rows[table.name]:
+                for f, filled in zip(table.fields, self.filled[table.name], strict=True):
+                    self.report.completeness[f"{table.name}.{f.name}"] = [filled, self.rows[table.name]]
         for record, referral in self.referrals.items():
             code = referral["end_code"] or ""
             state = self.contacts.get(record, {"attended": 0, "treatment": 0, "last": None})
@@ -323,6 +401,5 @@ def validate_rows(tables: dict[str, list[dict]]) -> Report:
     """The report for whole tables held in memory (tests, re-validation of a file)."""
     validator = Validator()
     for table in spec.TABLES:
-        for row in tables.get(table.name, []):
-            validator.row(table.name, row)
+        validator.rows_of(table.name, tables.get(table.name, []))
     return validator.finish()
