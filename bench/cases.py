@@ -684,14 +684,19 @@ def bench_logging_not_on_track(client, referrals, when, rounds: int = 2, kept: b
     requests, as production's default (CONN_MAX_AGE 60 s, iapt/settings/base.py)
     does."""
     max_age = connection.settings_dict["CONN_MAX_AGE"]
+    # Closing inside a transaction (the test suite runs the bench in one) would
+    # leave Django holding a closed connection it may not reopen there.
+    closable = not connection.in_atomic_block
     if kept:
-        connection.close()
+        if closable:
+            connection.close()
         connection.settings_dict["CONN_MAX_AGE"] = 60
     try:
         on, off, errors = _paired_posts(client, referrals, when, rounds)
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = max_age
-        connection.close()
+        if closable:
+            connection.close()
     added = [a - b for a, b in zip(on, off, strict=True)]
     mean_on, mean_off = statistics.mean(on) * 1000, statistics.mean(off) * 1000
     name = "6b not-on-track check in a session POST" + (" (connection kept)" if kept else " (new connection each)")

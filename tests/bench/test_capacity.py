@@ -18,7 +18,7 @@ def test_a_short_run_reports_every_role_and_finds_every_confirmed_save(tmp_path)
     # given the tool, its think times scaled down so a few seconds hold saves of every kind
     out = tmp_path / "capacity.json"
     command = [sys.executable, str(ROOT / "bench" / "load.py"), "capacity", "--staff", "8", "--baseline", "0"]
-    command += ["--ramp", "3", "--warmup", "2", "--steady", "8", "--think-scale", "0.02"]
+    command += ["--ramp", "3", "--warmup", "2", "--steady", "20", "--think-scale", "0.01"]
     command += ["--no-docs", "--no-queries", "--json", str(out)]
 
     # when it runs against its own gunicorn and Celery worker

@@ -52,4 +52,7 @@ def test_caseload_and_record_queries_do_not_grow(year, bench_urls):
 
 def test_session_logging_posts_without_errors(year, bench_urls):
     result = cases.bench_logging(5)
-    assert result["posts"] >= 3 and result["errors"] == 0
+    assert result["logging"]["posts"] >= 3 and result["logging"]["errors"] == 0
+    # 6b: the same POST with the not-on-track check on and off, paired, without errors
+    for name in ("logging_not_on_track", "logging_not_on_track_kept"):
+        assert result[name]["pairs"] > 0 and result[name]["errors"] == 0, name
