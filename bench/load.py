@@ -77,6 +77,7 @@ def build_dataset(users: int, seed: int) -> None:
 
     from accounts.models import Role, Service, SupervisionAssignment, User
     from patients import nhs_number
+    from patients.codes import ReferralSource
     from patients.models import Patient, Referral
     from sessions.services import therapy_session_record
 
@@ -110,7 +111,7 @@ def build_dataset(users: int, seed: int) -> None:
             referral = Referral.objects.create(
                 patient=patient,
                 service=service,
-                source="self",
+                source=ReferralSource.SELF,
                 received_on=received,
                 problem_descriptor="F32",
                 status="in_treatment",

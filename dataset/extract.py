@@ -115,14 +115,25 @@ def _patients(scope: ExtractScope):
         Patient.objects.filter(pk__in=referrals_in(scope).values("patient_id"))
         .order_by("pk")
         .values_list(
-            "pk", "nhs_number", "date_of_birth", "postcode", "sex", "ethnicity", "gp_practice_code", "gender_identity"
+            "pk",
+            "nhs_number",
+            "date_of_birth",
+            "postcode",
+            "sex",
+            "ethnicity",
+            "gp_practice_code",
+            "gender_identity",
+            "preferred_language",
         )
     )
 
 
 def rows_patients(scope: ExtractScope) -> Iterator[dict]:
+    """IDS001: every code is stored as the national code, written as stored."""
     ods = scope.service.ods_code
-    for pk, nhs_number, born, postcode, sex, ethnicity, gp, _identity in _patients(scope).iterator(chunk_size=CHUNK):
+    for pk, nhs_number, born, postcode, sex, ethnicity, gp, identity, language in _patients(scope).iterator(
+        chunk_size=CHUNK
+    ):
         yield {
             "LocalPatientId": local_id(pk),
             "OrgIDLocalPatientId": ods,
@@ -131,39 +142,76 @@ def rows_patients(scope: ExtractScope) -> Iterator[dict]:
             "PersonBirthDate": born,
             "Postcode": (postcode or "").upper(),
             "Gender": sex,
-            # Gender identity is stored as free text, not the national code: left
-            # empty and counted by the data-quality page.
-            "GenderIdentity": "",
+            "GenderIdentity": identity,
             "EthnicCategory": ethnicity,
-            "LanguageCodePreferred": "",
+            "LanguageCodePreferred": language,
             "GMPCodeReg": gp,
             "_patient": pk,
         }
+
+
+def _employment(scope: ExtractScope):
+    return (
+        Patient.objects.filter(pk__in=referrals_in(scope).values("patient_id"))
+        .exclude(employment_status="")
+        .order_by("pk")
+        .values_list("pk", "employment_status", "employment_status_recorded_on", "updated_at")
+    )
+
+
+def rows_employment(scope: ExtractScope) -> Iterator[dict]:
+    """IDS004: the patient's employment status as recorded (one status per patient:
+    the product keeps the latest, not the assessment and discharge pair; decision 022)."""
+    for pk, status, recorded_on, updated in _employment(scope).iterator(chunk_size=CHUNK):
+        yield {
+            "LocalPatientId": local_id(pk),
+            "EmployStatus": status,
+            "EmployStatusRecDate": recorded_on or _local(updated).date(),
+            "_patient": pk,
+        }
+
+
+def _conditions(scope: ExtractScope):
+    return (
+        Patient.objects.filter(pk__in=referrals_in(scope).values("patient_id"))
+        .exclude(long_term_conditions=[])
+        .order_by("pk")
+        .values_list("pk", "long_term_conditions")
+    )
+
+
+def rows_long_term_conditions(scope: ExtractScope) -> Iterator[dict]:
+    """IDS602: one row per long-term condition (SNOMED CT) of each patient."""
+    for pk, conditions in _conditions(scope).iterator(chunk_size=CHUNK):
+        for condition in conditions:
+            yield {"LocalPatientId": local_id(pk), "LongTermCondition": condition, "_patient": pk}
 
 
 def _referrals(scope: ExtractScope):
     return (
         referrals_in(scope)
         .order_by("pk")
-        .values_list("pk", "patient_id", "received_on", "source", "ended_on", "end_code")
+        .values_list("pk", "patient_id", "received_on", "source", "ended_on", "end_code", "source_recorded_as")
     )
 
 
 def rows_referrals(scope: ExtractScope) -> Iterator[dict]:
-    for pk, patient_id, received, source, ended, end_code in _referrals(scope).iterator(chunk_size=CHUNK):
-        national, _exact = codes.source_of_referral(source)
+    """IDS101: the source is stored as SourceOfReferralIAPT and written as stored;
+    `_source_recorded_as` (the local source of a referral whose code is only the
+    nearest, decision 022) reaches the validation report, never the file."""
+    for pk, patient_id, received, source, ended, end_code, recorded_as in _referrals(scope).iterator(chunk_size=CHUNK):
         in_period = ended is not None and ended <= scope.period_end
         yield {
             "ServiceRequestId": local_id(pk),
             "LocalPatientId": local_id(patient_id),
             "OrgIDComm": "",
             "ReferralRequestReceivedDate": received,
-            "SourceOfReferralIAPT": national,
+            "SourceOfReferralIAPT": source,
             "ServDischDate": ended if in_period else None,
             "EndCode": end_code if in_period else "",
             "_referral": pk,
             "_patient": patient_id,
-            "_source": source,
+            "_source_recorded_as": recorded_as,
         }
 
 
@@ -179,13 +227,13 @@ def _sessions(scope: ExtractScope):
             "medium",
             "attendance",
             "duration_minutes",
-            "interventions",
+            "therapy_type",
         )
     )
 
 
 def rows_contacts(scope: ExtractScope) -> Iterator[dict]:
-    for pk, referral_id, started, app_type, medium, attendance, minutes, _interventions in _sessions(scope).iterator(
+    for pk, referral_id, started, app_type, medium, attendance, minutes, _therapy in _sessions(scope).iterator(
         chunk_size=CHUNK
     ):
         local = _local(started)
@@ -210,25 +258,22 @@ def care_activity_id(session_pk, n: int = 1) -> str:
 
 
 def rows_activities(scope: ExtractScope) -> Iterator[dict]:
-    """One care activity per intervention delivered at an attended contact (one,
-    with no therapy type, where none was recorded), so every attended contact has
-    an activity its scores can belong to."""
-    for pk, referral_id, _started, _type, _medium, attendance, minutes, interventions in _sessions(scope).iterator(
+    """One care activity per attended contact, with the therapy type the contact
+    stores (a SNOMED CT procedure code, blank where none was delivered), so every
+    attended contact has an activity its scores can belong to."""
+    for pk, referral_id, _started, _type, _medium, attendance, minutes, therapy_type in _sessions(scope).iterator(
         chunk_size=CHUNK
     ):
         if attendance not in ATTENDED:
             continue
-        therapy_codes = [codes.therapy_type(i)[0] for i in interventions] or [""]
-        for n, code in enumerate(therapy_codes, start=1):
-            yield {
-                "CareActId": care_activity_id(pk, n),
-                "CareContactId": local_id(pk),
-                "ServiceRequestId": local_id(referral_id),
-                "CodeProcAndProcStatus": code,
-                "ClinContactDurOfCareAct": minutes if n == 1 else None,
-                "_referral": referral_id,
-                "_intervention": interventions[n - 1] if interventions else "",
-            }
+        yield {
+            "CareActId": care_activity_id(pk),
+            "CareContactId": local_id(pk),
+            "ServiceRequestId": local_id(referral_id),
+            "CodeProcAndProcStatus": therapy_type,
+            "ClinContactDurOfCareAct": minutes,
+            "_referral": referral_id,
+        }
 
 
 def _problems(scope: ExtractScope):
@@ -299,7 +344,7 @@ def _none(scope: ExtractScope) -> Iterator[dict]:
 ROWS: dict[str, Callable[[ExtractScope], Iterable[dict]]] = {
     "IDS000Header": rows_header,
     "IDS001MPI": rows_patients,
-    "IDS004EmpStatus": _none,  # employment status is not yet recorded by the product
+    "IDS004EmpStatus": rows_employment,
     "IDS011SocPerCircumstances": _none,
     "IDS101Referral": rows_referrals,
     "IDS105OnwardReferral": _none,
@@ -307,7 +352,7 @@ ROWS: dict[str, Callable[[ExtractScope], Iterable[dict]]] = {
     "IDS201CareContact": rows_contacts,
     "IDS202CareActivity": rows_activities,
     "IDS205InternetTherLog": _none,
-    "IDS602LongTermCondition": _none,
+    "IDS602LongTermCondition": rows_long_term_conditions,
     "IDS603PresentingComplaints": rows_presenting_complaints,
     "IDS606CodedScoreAssessmentRefer": rows_scores_outside_contact,
     "IDS607CodedScoreAssessmentAct": rows_scores_at_activity,
@@ -320,6 +365,8 @@ assert set(ROWS) == set(spec.TABLES_BY_NAME), "every table of the specification 
 # The database reads behind the tables (the benchmark COPYs the same rows as its reference).
 QUERIES = {
     "IDS001MPI": _patients,
+    "IDS004EmpStatus": _employment,
+    "IDS602LongTermCondition": _conditions,
     "IDS101Referral": _referrals,
     "IDS201CareContact": _sessions,
     "IDS202CareActivity": _sessions,

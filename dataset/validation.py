@@ -113,7 +113,7 @@ class Validator:
         self.activities: set[str] = set()
         self.primary_problems: Counter = Counter()
         self.unconfirmed_tools: Counter = Counter()
-        self.unconfirmed_therapy: Counter = Counter()
+        self.unconfirmed_codes: Counter = Counter()  # (table, code list, code) -> rows
         self.inexact_sources: Counter = Counter()
         self.rows: Counter = Counter()
 
@@ -139,8 +139,10 @@ class Validator:
             text = str(value)
             if f.type == spec.TEXT and f.length and len(text) > f.length:
                 self.add(ERROR, "length", table.name, record, f"{f.name} is longer than {f.length} characters", **keys)
-            if f.codes and f.codes != "therapy_type" and not codes.is_valid(f.codes, text):
+            if f.codes and not codes.is_valid(f.codes, text):
                 self.add(ERROR, "code_list", table.name, record, f"{f.name} '{text}' is not a national code", **keys)
+            elif f.codes and f.codes != "assessment_tool" and not codes.is_confirmed(f.codes, text):
+                self.unconfirmed_codes[(table.name, f.codes, text)] += 1
 
     # -- rows --------------------------------------------------------------------
 
@@ -180,16 +182,17 @@ class Validator:
             )
         if discharged and not row.get("EndCode"):
             self.add(ERROR, "end_code", "IDS101Referral", record, "discharged with no end code", **keys)
-        _code, exact = codes.source_of_referral(row.get("_source", row.get("SourceOfReferralIAPT", "")))
-        if row.get("SourceOfReferralIAPT") and not exact:
-            self.inexact_sources[row.get("_source", "")] += 1
+        recorded_as = row.get("_source_recorded_as")
+        if recorded_as:
+            # decision 022: a local source the migration could only give the nearest code
+            self.inexact_sources[recorded_as] += 1
             self.add(
                 WARNING,
                 "source_mapped",
                 "IDS101Referral",
                 record,
-                f"source '{row.get('_source')}' sent as the nearest national code {row.get('SourceOfReferralIAPT')}:"
-                " record the exact source",
+                f"source recorded as '{recorded_as}' is sent as the nearest national code"
+                f" {row.get('SourceOfReferralIAPT')}: record the exact source",
                 **keys,
             )
         self.referrals[record] = {
@@ -222,12 +225,6 @@ class Validator:
 
     def _IDS202CareActivity(self, row, record, keys):
         self.activities.add(record)
-        code = row.get("CodeProcAndProcStatus") or ""
-        if code and not codes.is_valid("therapy_type", code):
-            self.add(ERROR, "code_list", "IDS202CareActivity", record, f"therapy type '{code}' is not a national code")
-        intervention = row.get("_intervention")
-        if intervention and not codes.therapy_type(intervention)[1]:
-            self.unconfirmed_therapy[intervention] += 1
 
     def _IDS603PresentingComplaints(self, row, record, keys):
         if row.get("PresCompType") == "P":
@@ -304,13 +301,13 @@ class Validator:
                 instrument,
                 f"{n} {instrument} score(s) carry a provisional tool code: confirm its SNOMED CT code in the TOS",
             )
-        for intervention, n in sorted(self.unconfirmed_therapy.items()):
+        for (table_name, list_name, code), n in sorted(self.unconfirmed_codes.items()):
             self.add(
                 WARNING,
-                "unconfirmed_therapy_type",
-                "IDS202CareActivity",
-                intervention,
-                f"{n} care activit(ies) of '{intervention}' sent as an 'other' therapy type: confirm in the TOS",
+                "unconfirmed_code",
+                table_name,
+                f"{list_name}:{code}",
+                f"{n} row(s) carry {list_name} code '{code}', marked unconfirmed: confirm it in the TOS",
             )
         for name in spec.unconfirmed():
             self.add(

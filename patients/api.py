@@ -132,7 +132,14 @@ class ReferralSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), required=False, allow_null=True)
     notes = serializers.CharField(source="reason_notes", required=False, allow_blank=True, max_length=10000)
     problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    source = serializers.ChoiceField(
+        choices=ReferralSource.choices,
+        help_text="SourceOfReferralIAPT: the national code (A1 GP, B1 self-referral ...)",
+    )
+    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    source_recorded_as = serializers.CharField(
+        read_only=True, help_text="The local source before national codes, where only the nearest code was known."
+    )
     assigned_practitioner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     end_code = serializers.ChoiceField(choices=EndCode.choices, allow_blank=True, read_only=True)
 
@@ -144,6 +151,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "service",
             "team",
             "source",
+            "source_label",
+            "source_recorded_as",
             "received_on",
             "problem_descriptor",
             "status",

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from outbox.models import OutboxMessage
+from patients.codes import ReferralSource
 from patients.models import Patient, Referral
 from reports.models import ExportJob
 from sessions.models import Amendment, MeasureScore, RiskAssessment, TherapySession
@@ -150,7 +151,7 @@ FORMS = [
             "consent_to_contact": "on",
             "gp_practice_code": "B86001",
             "gp_practice_name": "Example Surgery",
-            "source": "self",
+            "source": ReferralSource.SELF,
             "received_on": _today(-3),
             "problem_descriptor": "F411",
             "notes": "Self-referred online",
@@ -255,7 +256,13 @@ FORMS = [
         "referral_filters",
         "admin",
         lambda w: reverse("patients:referral_list"),
-        lambda w: {"status": "received", "step": "2", "source": "self", "received_from": _today(-90), "page": "1"},
+        lambda w: {
+            "status": "received",
+            "step": "2",
+            "source": ReferralSource.SELF,
+            "received_from": _today(-90),
+            "page": "1",
+        },
         method="get",
         writes=False,
     ),

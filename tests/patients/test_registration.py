@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessLog, Role
+from patients.codes import ReferralSource
 from patients.models import Patient, Referral
 from tests.factories import PatientFactory, ReferralFactory, ServiceFactory, TeamFactory, UserFactory
 
@@ -28,7 +29,7 @@ def form_data(**overrides):
         "email": "robin@example.invalid",
         "contact_preferences": ["telephone", "video"],
         "consent_to_contact": "on",
-        "source": "self",
+        "source": ReferralSource.SELF,
         "received_on": (timezone.localdate() - timedelta(days=3)).isoformat(),
         "problem_descriptor": "F411",
         "notes": "Self-referred online",
