@@ -125,6 +125,11 @@ class Patient(models.Model):
         n = self.nhs_number
         return f"{n[:3]} {n[3:6]} {n[6:]}"
 
+    @property
+    def long_term_condition_labels(self) -> list[str]:
+        labels = dict(LONG_TERM_CONDITION_CHOICES)
+        return [labels.get(code, code) for code in self.long_term_conditions]
+
     def age_on(self, on: date) -> int:
         dob = self.date_of_birth
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))

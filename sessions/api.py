@@ -12,7 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.fields import OffsetDateTimeField
+from core.fields import NationalCodeField, OffsetDateTimeField
 from patients.api import VisibleReferralField
 from patients.api_views import ReadCreateViewSet
 from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
@@ -91,12 +91,15 @@ class RiskInSerializer(serializers.Serializer):
 class TherapySessionSerializer(serializers.ModelSerializer):
     referral = VisibleReferralField()
     started_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset, e.g. 2026-06-01T14:30:00+01:00.")
-    appointment_type = serializers.ChoiceField(choices=list(APPOINTMENT_TYPES.items()))
-    attendance = serializers.ChoiceField(choices=list(ATTENDANCE.items()))
-    medium = serializers.ChoiceField(choices=list(CONSULTATION_MEDIUM.items()))
+    appointment_type = NationalCodeField(list_name="appointment type", choices=list(APPOINTMENT_TYPES.items()))
+    attendance = NationalCodeField(list_name="attendance (AttendOrDNACode)", choices=list(ATTENDANCE.items()))
+    medium = NationalCodeField(
+        list_name="consultation mechanism (ConsMechanismMH)", choices=list(CONSULTATION_MEDIUM.items())
+    )
     duration_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False, allow_null=True)
     interventions = serializers.ListField(child=serializers.ChoiceField(choices=INTERVENTIONS), required=False)
-    therapy_type = serializers.ChoiceField(
+    therapy_type = NationalCodeField(
+        list_name="therapy type (SNOMED CT procedure)",
         choices=THERAPY_TYPE_CHOICES,
         required=False,
         allow_blank=True,

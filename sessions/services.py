@@ -113,7 +113,6 @@ def _validate_session(
     return scores
 
 
-@transaction.atomic
 def session_therapy_type(*, therapy_type: str, appointment_type: str, attendance: str, interventions) -> str:
     """The IDS202 therapy type (SNOMED CT procedure code) a contact stores
     (DOMAIN.md "The national data set"): none unless the patient attended; the
@@ -131,6 +130,7 @@ def session_therapy_type(*, therapy_type: str, appointment_type: str, attendance
     return therapy_type_for(interventions[0]) if interventions else ""
 
 
+@transaction.atomic
 def therapy_session_record(
     *,
     user: User,
