@@ -78,6 +78,7 @@ def build_dataset(users: int, seed: int) -> None:
 
     from accounts.models import Role, Service, SupervisionAssignment, User
     from patients import nhs_number
+    from patients.codes import ReferralSource
     from patients.models import Patient, Referral
     from sessions.services import therapy_session_record
 
@@ -111,7 +112,7 @@ def build_dataset(users: int, seed: int) -> None:
             referral = Referral.objects.create(
                 patient=patient,
                 service=service,
-                source="self",
+                source=ReferralSource.SELF,
                 received_on=received,
                 problem_descriptor="F32",
                 status="in_treatment",

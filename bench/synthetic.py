@@ -54,7 +54,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from patients.codes import ReferralStatus
+from patients.codes import ReferralSource, ReferralStatus
 from sessions import measures
 
 DROP_INDEXES_FROM = 10_000  # below this, keeping the indexes is faster than rebuilding them
@@ -116,7 +116,7 @@ def _u(n: str, k: int) -> str:
 
 
 def _pick(u: str, choices: list[tuple[float, str]]) -> str:
-    """CASE over cumulative probabilities: [(0.45, "'gp'"), ...]; the last is the rest."""
+    """CASE over cumulative probabilities: [(0.45, "'A1'"), ...]; the last is the rest."""
     whens = []
     cumulative = 0.0
     for p, value in choices[:-1]:
@@ -327,8 +327,10 @@ class Generator:
         u = lambda k: _u("b.n", k)  # noqa: E731 - a short alias keeps the SQL readable
         source = _pick(
             u(11),
-            [(0.45, "'gp'"), (0.38, "'self'"), (0.06, "'primary_care'"), (0.03, "'secondary_care'"),
-             (0.03, "'acute'"), (0.02, "'employer'"), (0.02, "'voluntary'"), (0.01, "'other'")],
+            [(0.45, f"'{ReferralSource.GP}'"), (0.38, f"'{ReferralSource.SELF}'"),
+             (0.06, f"'{ReferralSource.OTHER_PRIMARY_CARE}'"), (0.06, f"'{ReferralSource.SECONDARY_CARE}'"),
+             (0.02, f"'{ReferralSource.EMPLOYER}'"), (0.02, f"'{ReferralSource.VOLUNTARY}'"),
+             (0.01, f"'{ReferralSource.OTHER}'")],
         )  # fmt: skip
         descriptor = _pick(
             u(12),

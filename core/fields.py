@@ -48,3 +48,14 @@ class OffsetDateTimeField(serializers.DateTimeField):
             return datetimes.parse(value, require_offset=True)
         except datetimes.DateTimeInputError as exc:
             raise serializers.ValidationError(str(exc), code="invalid") from None
+
+
+class NationalCodeField(serializers.ChoiceField):
+    """A national code of the data set (patients/national_codes.py, decision 022):
+    the code in and out; any other value, such as a local value stored before
+    national codes ("gp", "self"), is a 400 whose message names the valid codes."""
+
+    def __init__(self, *, list_name: str, **kwargs):
+        super().__init__(**kwargs)
+        valid = ", ".join(str(code) for code in self.choices)
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not a national {list_name} code. Use one of: {valid}.'

@@ -151,25 +151,6 @@ def _local_time(expression: str) -> str:
     return f"to_char({expression} AT TIME ZONE %(tz)s, 'HH24:MI:SS')"
 
 
-def source_of_referral_sql(expression: str) -> str:
-    """SourceOfReferralIAPT of a stored referral source, in SQL. The one place the
-    extract maps stored sources: generated from `codes.source_of_referral` over
-    every stored choice and national code, so when the stored values are
-    national codes this CASE is the identity and can become the column itself."""
-    stored = {value for value, _label in Referral._meta.get_field("source").choices} | set(codes.SOURCE_OF_REFERRAL)
-    return _case(expression, {value: codes.source_of_referral(value)[0] for value in stored})
-
-
-def therapy_type_sql(expression: str) -> str:
-    """CodeProcAndProcStatus of an intervention code (`codes.therapy_type`), in SQL;
-    NULL for a contact with no intervention recorded."""
-    known = set(codes.INTERVENTION_THERAPY_TYPE) | set(codes.STEP3_INTERVENTIONS)
-    mapping = {value: codes.therapy_type(value)[0] for value in known}
-    # any other intervention: therapy_type's answer for a code it does not list
-    default = _literal(codes.therapy_type("")[0])
-    return f"(CASE WHEN {expression} IS NULL THEN NULL ELSE {_case(expression, mapping, default)} END)"
-
-
 def assessment_tool_sql(expression: str) -> str:
     """CodedAssToolType of an instrument code (`codes.assessment_tool`), in SQL."""
     mapping = {instrument: tool.code for instrument, tool in codes.ASSESSMENT_TOOLS.items()}
@@ -229,6 +210,7 @@ def _queries() -> dict[str, TableQuery]:
     def mc(name):
         return "m." + _column(m, name)
 
+    patients_in = f"SELECT {_column(r, 'patient')} FROM {_table(r)} WHERE {_column(r, 'id')} IN ({_referrals_in_sql()})"  # noqa: S608
     attended = ", ".join(_literal(code) for code in sorted(ATTENDED))
     in_period = f"{rc('ended_on')} <= %(end)s"
 
@@ -257,17 +239,40 @@ def _queries() -> dict[str, TableQuery]:
                 ("PersonBirthDate", _date(pc("date_of_birth"))),
                 ("Postcode", _text(f"upper({pc('postcode')})")),
                 ("Gender", _text(pc("sex"))),
-                # Gender identity is stored as free text, not the national code: left
-                # empty and counted by the data-quality page.
-                ("GenderIdentity", "NULL"),
+                ("GenderIdentity", _text(pc("gender_identity"))),
                 ("EthnicCategory", _text(pc("ethnicity"))),
-                ("LanguageCodePreferred", "NULL"),
+                ("LanguageCodePreferred", _text(pc("preferred_language"))),
                 ("GMPCodeReg", _text(pc("gp_practice_code"))),
             ),
             private=(("_patient", pc("id")),),
             source=(
-                f"FROM {_table(p)} p WHERE {pc('id')} IN (SELECT {_column(r, 'patient')} FROM {_table(r)}"  # noqa: S608
-                f" WHERE {_column(r, 'id')} IN ({_referrals_in_sql()})) ORDER BY {pc('id')}"
+                f"FROM {_table(p)} p WHERE {pc('id')} IN ({patients_in}) ORDER BY {pc('id')}"  # noqa: S608
+            ),
+        ),
+        # The patient's employment status as recorded (one status per patient: the
+        # product keeps the latest, not the assessment and discharge pair; decision 022).
+        "IDS004EmpStatus": TableQuery(
+            fields=(
+                ("LocalPatientId", _uuid_id(pc("id"))),
+                ("EmployStatus", _text(pc("employment_status"))),
+                (
+                    "EmployStatusRecDate",
+                    f"coalesce({_date(pc('employment_status_recorded_on'))}, {_local_date(pc('updated_at'))})",
+                ),
+            ),
+            private=(("_patient", pc("id")),),
+            source=(
+                f"FROM {_table(p)} p WHERE {pc('id')} IN ({patients_in})"  # noqa: S608
+                f" AND {pc('employment_status')} <> '' ORDER BY {pc('id')}"
+            ),
+        ),
+        # One row per long-term condition (SNOMED CT) of each patient.
+        "IDS602LongTermCondition": TableQuery(
+            fields=(("LocalPatientId", _uuid_id(pc("id"))), ("LongTermCondition", "c.code")),
+            private=(("_patient", pc("id")),),
+            source=(
+                f"FROM {_table(p)} p CROSS JOIN LATERAL unnest({pc('long_term_conditions')}) WITH ORDINALITY"  # noqa: S608
+                f" AS c(code, n) WHERE {pc('id')} IN ({patients_in}) ORDER BY {pc('id')}, c.n"
             ),
         ),
         "IDS101Referral": TableQuery(
@@ -276,11 +281,15 @@ def _queries() -> dict[str, TableQuery]:
                 ("LocalPatientId", _uuid_id(rc("patient"))),
                 ("OrgIDComm", "NULL"),
                 ("ReferralRequestReceivedDate", _date(rc("received_on"))),
-                ("SourceOfReferralIAPT", source_of_referral_sql(rc("source"))),
+                ("SourceOfReferralIAPT", _text(rc("source"))),  # stored as the national code (decision 022)
                 ("ServDischDate", f"(CASE WHEN {in_period} THEN {_date(rc('ended_on'))} END)"),
                 ("EndCode", f"(CASE WHEN {in_period} THEN {_text(rc('end_code'))} END)"),
             ),
-            private=(("_referral", rc("id")), ("_patient", rc("patient")), ("_source", _private_code(rc("source")))),
+            private=(
+                ("_referral", rc("id")),
+                ("_patient", rc("patient")),
+                ("_source_recorded_as", _private_code(rc("source_recorded_as"))),
+            ),
             source=f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()}) ORDER BY {rc('id')}",
         ),
         "IDS201CareContact": TableQuery(
@@ -299,23 +308,19 @@ def _queries() -> dict[str, TableQuery]:
             private=(("_referral", sc("referral")),),
             source=f"{sessions_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",  # noqa: S608
         ),
-        # One care activity per intervention delivered at an attended contact (one,
-        # with no therapy type, where none was recorded), so every attended contact
-        # has an activity its scores can belong to.
+        # One care activity per attended contact, with the therapy type the contact
+        # stores (a SNOMED CT procedure code, NULL where none was delivered), so every
+        # attended contact has an activity its scores can belong to (decision 022).
         "IDS202CareActivity": TableQuery(
             fields=(
-                ("CareActId", f"({sc('id')}::text || '-' || i.n::text)"),
+                ("CareActId", f"({sc('id')}::text || '-1')"),
                 ("CareContactId", f"{sc('id')}::text"),
                 ("ServiceRequestId", _uuid_id(sc("referral"))),
-                ("CodeProcAndProcStatus", therapy_type_sql("i.code")),
-                ("ClinContactDurOfCareAct", f"(CASE WHEN i.n = 1 THEN {sc('duration_minutes')}::text END)"),
+                ("CodeProcAndProcStatus", _text(sc("therapy_type"))),
+                ("ClinContactDurOfCareAct", f"{sc('duration_minutes')}::text"),
             ),
-            private=(("_referral", sc("referral")), ("_intervention", _private_code("i.code"))),
-            source=(
-                f"{attended_from} CROSS JOIN LATERAL unnest(CASE WHEN cardinality({sc('interventions')}) > 0"
-                f" THEN {sc('interventions')} ELSE ARRAY[NULL]::varchar[] END) WITH ORDINALITY AS i(code, n)"
-                f" ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}, i.n"
-            ),
+            private=(("_referral", sc("referral")),),
+            source=f"{attended_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",
         ),
         "IDS603PresentingComplaints": TableQuery(
             fields=(
@@ -372,12 +377,10 @@ def header_row(scope: ExtractScope) -> dict:
 # Tables the product does not collect: present, header row only.
 EMPTY_TABLES = frozenset(
     {
-        "IDS004EmpStatus",  # employment status is not yet recorded by the product
         "IDS011SocPerCircumstances",
         "IDS105OnwardReferral",
         "IDS108WaitingTimePause",
         "IDS205InternetTherLog",
-        "IDS602LongTermCondition",
         "IDS803CareCluster",
         "IDS902Disability",
     }
@@ -506,7 +509,7 @@ def write_extract(
     count and SHA-256 of the file's bytes. `on_table(name, rows)` is called after
     each table (progress); `rows_hook(name, row)` sees every row as the file holds
     it (a dict of strings by field name, '' for empty, plus the private keys
-    `_referral`, `_patient`, `_source`, `_intervention` where the table has them);
+    `_referral`, `_patient`, `_source_recorded_as` where the table has them);
     `rows_batch_hook(name, rows)` sees the same rows, a list of up to `BATCH` at a
     time, in file order (the validation: `Validator.rows_of`).
 

@@ -78,7 +78,7 @@ TABLES: tuple[Table, ...] = (
             _f("Gender", TEXT, 1, codes="stated_gender", description="Person stated gender code"),
             _f("GenderIdentity", TEXT, 1, codes="gender_identity", confirmed=False),
             _f("EthnicCategory", TEXT, 2, codes="ethnic_category"),
-            _f("LanguageCodePreferred", TEXT, 4, confirmed=False),
+            _f("LanguageCodePreferred", TEXT, 4, codes="preferred_language", confirmed=False),
             _f("GMPCodeReg", TEXT, 8, description="GP practice (ODS code) the patient is registered with"),
         ),
     ),
@@ -164,8 +164,11 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "IDS602LongTermCondition",
-        "Long-term physical health conditions (not collected by this product: present, empty)",
-        (_f("LocalPatientId", TEXT, LOCAL_ID, mandatory=True), _f("LongTermCondition", TEXT, 18, confirmed=False)),
+        "Long-term physical health conditions (SNOMED CT), one row each",
+        (
+            _f("LocalPatientId", TEXT, LOCAL_ID, mandatory=True),
+            _f("LongTermCondition", TEXT, 18, codes="long_term_condition", confirmed=False),
+        ),
     ),
     Table(
         "IDS603PresentingComplaints",

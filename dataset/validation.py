@@ -101,9 +101,8 @@ QUALITY_FIELDS = {
 
 def _plan(f: spec.Field) -> tuple:
     """How `_shape` checks a field: the code list as a set where membership is the
-    whole rule (`codes.is_valid`), else its name; therapy types are checked by
-    the care activity's own rule."""
-    code_list = f.codes if f.codes != "therapy_type" else None
+    whole rule (`codes.is_valid`), else its name."""
+    code_list = f.codes
     code_set = set(codes.CODE_LISTS[code_list]) if code_list in codes.CODE_LISTS and code_list not in _RULED else None
     return (f.name, f.mandatory, f.length if f.type == spec.TEXT else None, code_set, code_list)
 
@@ -131,7 +130,7 @@ class Validator:
         self.activities: set[str] = set()
         self.primary_problems: Counter = Counter()
         self.unconfirmed_tools: Counter = Counter()
-        self.unconfirmed_therapy: Counter = Counter()
+        self.unconfirmed_codes: Counter = Counter()  # (table, code list, code) -> rows
         self.inexact_sources: Counter = Counter()
         self.rows: Counter = Counter()
         # Per table, once: each field's (name, mandatory, length to check, code
@@ -201,6 +200,11 @@ class Validator:
                 wrong.update(text for text in texts if len(text) > length)
             if code_list:
                 wrong.update(texts - code_set if code_set is not None else _off_list(code_list, texts))
+                if code_list != "assessment_tool":  # provisional tool codes are counted per instrument
+                    unconfirmed = {text for text in texts - wrong if not codes.is_confirmed(code_list, text)}
+                    for value in column:
+                        if value is not None and str(value) in unconfirmed:
+                            self.unconfirmed_codes[(table_name, code_list, str(value))] += 1
             if wrong:
                 faulty.update(j for j, value in enumerate(column) if value is not None and str(value) in wrong)
         first = table.fields[0].name
@@ -239,16 +243,17 @@ class Validator:
             )
         if discharged and not row.get("EndCode"):
             self.add(ERROR, "end_code", "IDS101Referral", record, "discharged with no end code", **keys)
-        _code, exact = codes.source_of_referral(row.get("_source", row.get("SourceOfReferralIAPT", "")))
-        if row.get("SourceOfReferralIAPT") and not exact:
-            self.inexact_sources[row.get("_source", "")] += 1
+        recorded_as = row.get("_source_recorded_as")
+        if recorded_as:
+            # decision 022: a local source the migration could only give the nearest code
+            self.inexact_sources[recorded_as] += 1
             self.add(
                 WARNING,
                 "source_mapped",
                 "IDS101Referral",
                 record,
-                f"source '{row.get('_source')}' sent as the nearest national code {row.get('SourceOfReferralIAPT')}:"
-                " record the exact source",
+                f"source recorded as '{recorded_as}' is sent as the nearest national code"
+                f" {row.get('SourceOfReferralIAPT')}: record the exact source",
                 **keys,
             )
         self.referrals[record] = {
@@ -281,12 +286,6 @@ class Validator:
 
     def _IDS202CareActivity(self, row, record, keys):
         self.activities.add(record)
-        code = row.get("CodeProcAndProcStatus") or ""
-        if code and not codes.is_valid("therapy_type", code):
-            self.add(ERROR, "code_list", "IDS202CareActivity", record, f"therapy type '{code}' is not a national code")
-        intervention = row.get("_intervention")
-        if intervention and not codes.therapy_type(intervention)[1]:
-            self.unconfirmed_therapy[intervention] += 1
 
     def _IDS603PresentingComplaints(self, row, record, keys):
         if row.get("PresCompType") == "P":
@@ -382,13 +381,13 @@ class Validator:
                 instrument,
                 f"{n} {instrument} score(s) carry a provisional tool code: confirm its SNOMED CT code in the TOS",
             )
-        for intervention, n in sorted(self.unconfirmed_therapy.items()):
+        for (table_name, list_name, code), n in sorted(self.unconfirmed_codes.items()):
             self.add(
                 WARNING,
-                "unconfirmed_therapy_type",
-                "IDS202CareActivity",
-                intervention,
-                f"{n} care activit(ies) of '{intervention}' sent as an 'other' therapy type: confirm in the TOS",
+                "unconfirmed_code",
+                table_name,
+                f"{list_name}:{code}",
+                f"{n} row(s) carry {list_name} code '{code}', marked unconfirmed: confirm it in the TOS",
             )
         for name in spec.unconfirmed():
             self.add(

@@ -11,10 +11,23 @@ from rest_framework.response import Response
 
 from accounts.models import Role, Team, User
 from core.api import etag, expected_version
+from core.fields import NationalCodeField
 
 from . import selectors, services
 from .api_views import RecordViewSetMixin
-from .codes import ContactPreference, EndCode, ProblemDescriptor, ReferralSource, ReferralStatus
+from .codes import (
+    EMPLOYMENT_STATUS_CHOICES,
+    GENDER_IDENTITY_CHOICES,
+    LONG_TERM_CONDITION_CHOICES,
+    PREFERRED_LANGUAGE_CHOICES,
+    ContactPreference,
+    EndCode,
+    Ethnicity,
+    ProblemDescriptor,
+    ReferralSource,
+    ReferralStatus,
+    Sex,
+)
 from .models import Patient, Referral
 
 IF_MATCH = OpenApiParameter(
@@ -39,6 +52,27 @@ class PatientSerializer(serializers.ModelSerializer):
     contact_preferences = serializers.ListField(
         child=serializers.ChoiceField(choices=ContactPreference.choices), required=False, max_length=4
     )
+    # The national codes (decision 022), each with its label beside it.
+    sex = NationalCodeField(list_name="stated gender", choices=Sex.choices)
+    sex_label = serializers.CharField(source="get_sex_display", read_only=True)
+    gender_identity = NationalCodeField(
+        list_name="gender identity", choices=GENDER_IDENTITY_CHOICES, required=False, allow_blank=True
+    )
+    gender_identity_label = serializers.CharField(source="get_gender_identity_display", read_only=True)
+    ethnicity = NationalCodeField(list_name="ethnic category", choices=Ethnicity.choices, required=False)
+    ethnicity_label = serializers.CharField(source="get_ethnicity_display", read_only=True)
+    preferred_language = NationalCodeField(
+        list_name="preferred language", choices=PREFERRED_LANGUAGE_CHOICES, required=False, allow_blank=True
+    )
+    employment_status = NationalCodeField(
+        list_name="employment status", choices=EMPLOYMENT_STATUS_CHOICES, required=False, allow_blank=True
+    )
+    employment_status_label = serializers.CharField(source="get_employment_status_display", read_only=True)
+    long_term_conditions = serializers.ListField(
+        child=NationalCodeField(list_name="long-term condition (SNOMED CT)", choices=LONG_TERM_CONDITION_CHOICES),
+        required=False,
+        max_length=len(LONG_TERM_CONDITION_CHOICES),
+    )
 
     class Meta:
         model = Patient
@@ -46,6 +80,10 @@ class PatientSerializer(serializers.ModelSerializer):
             "id",
             "nhs_number",
             *services.PATIENT_EDITABLE_FIELDS,
+            "sex_label",
+            "gender_identity_label",
+            "ethnicity_label",
+            "employment_status_label",
             "version",
             "created_at",
             "updated_at",
@@ -132,7 +170,15 @@ class ReferralSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), required=False, allow_null=True)
     notes = serializers.CharField(source="reason_notes", required=False, allow_blank=True, max_length=10000)
     problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    source = NationalCodeField(
+        list_name="source of referral (SourceOfReferralIAPT)",
+        choices=ReferralSource.choices,
+        help_text="SourceOfReferralIAPT: the national code (A1 GP, B1 self-referral ...)",
+    )
+    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    source_recorded_as = serializers.CharField(
+        read_only=True, help_text="The local source before national codes, where only the nearest code was known."
+    )
     assigned_practitioner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     end_code = serializers.ChoiceField(choices=EndCode.choices, allow_blank=True, read_only=True)
 
@@ -144,6 +190,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "service",
             "team",
             "source",
+            "source_label",
+            "source_recorded_as",
             "received_on",
             "problem_descriptor",
             "status",
@@ -213,7 +261,9 @@ class ReferralFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
     step = serializers.IntegerField(min_value=1, max_value=3, required=False)
     problem_descriptor = serializers.ChoiceField(choices=ProblemDescriptor.choices, required=False)
-    source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
+    source = NationalCodeField(
+        list_name="source of referral (SourceOfReferralIAPT)", choices=ReferralSource.choices, required=False
+    )
     patient = serializers.UUIDField(required=False)
     received_from = serializers.DateField(required=False)
     received_to = serializers.DateField(required=False)

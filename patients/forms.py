@@ -10,7 +10,16 @@ from accounts.models import Role, Team, User
 from core.forms import BoundedDateField, DateInput, bootstrap_widgets
 
 from . import nhs_number as nhs
-from .codes import ContactPreference, ProblemDescriptor, ReferralSource, ReferralStatus
+from .codes import (
+    EMPLOYMENT_STATUS_CHOICES,
+    GENDER_IDENTITY_CHOICES,
+    LONG_TERM_CONDITION_CHOICES,
+    PREFERRED_LANGUAGE_CHOICES,
+    ContactPreference,
+    ProblemDescriptor,
+    ReferralSource,
+    ReferralStatus,
+)
 from .models import Patient
 from .services import PATIENT_EDITABLE_FIELDS, REFERRAL_EDITABLE_FIELDS
 
@@ -31,7 +40,10 @@ class RegistrationForm(forms.Form):
     date_of_birth = BoundedDateField(widget=DateInput)
     # No default (issue 15): a blank the administrator must choose, never a silent "Male".
     sex = forms.ChoiceField(choices=[("", "Choose…")] + list(Patient._meta.get_field("sex").choices))
-    gender_identity = forms.CharField(max_length=100, required=False)
+    gender_identity = forms.ChoiceField(choices=[("", "Not recorded")] + GENDER_IDENTITY_CHOICES, required=False)
+    gender_identity_described = forms.CharField(
+        max_length=100, required=False, label="Gender identity in the patient's own words"
+    )
     ethnicity = forms.ChoiceField(choices=Patient._meta.get_field("ethnicity").choices, initial="Z")
     phone = forms.CharField(max_length=20, required=False, validators=[PHONE])
     email = forms.EmailField(required=False)
@@ -49,6 +61,15 @@ class RegistrationForm(forms.Form):
         max_length=10, required=False, label="GP practice ODS code", validators=[GP_PRACTICE_CODE]
     )
     gp_practice_name = forms.CharField(max_length=200, required=False, label="GP practice")
+    preferred_language = forms.ChoiceField(choices=[("", "Not recorded")] + PREFERRED_LANGUAGE_CHOICES, required=False)
+    interpreter_required = forms.BooleanField(required=False, label="Needs an interpreter")
+    employment_status = forms.ChoiceField(choices=[("", "Not recorded")] + EMPLOYMENT_STATUS_CHOICES, required=False)
+    employment_status_recorded_on = BoundedDateField(
+        widget=DateInput, required=False, label="Employment status recorded on"
+    )
+    long_term_conditions = forms.MultipleChoiceField(
+        choices=LONG_TERM_CONDITION_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
     source = forms.ChoiceField(choices=ReferralSource.choices, label="Referral source")
     received_on = BoundedDateField(widget=DateInput, label="Referral received", initial=timezone.localdate)
     problem_descriptor = forms.ChoiceField(
@@ -70,7 +91,10 @@ class RegistrationForm(forms.Form):
                 "Patient",
                 Row(Column("nhs_number"), Column("date_of_birth")),
                 Row(Column("given_name"), Column("family_name")),
-                Row(Column("sex"), Column("gender_identity"), Column("ethnicity")),
+                Row(Column("sex"), Column("gender_identity"), Column("gender_identity_described")),
+                Row(Column("ethnicity"), Column("preferred_language"), Column("interpreter_required")),
+                Row(Column("employment_status"), Column("employment_status_recorded_on")),
+                "long_term_conditions",
             ),
             Fieldset(
                 "Contact",
@@ -160,23 +184,29 @@ class PatientEditForm(forms.ModelForm):
     contact_preferences = forms.MultipleChoiceField(
         choices=ContactPreference.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    long_term_conditions = forms.MultipleChoiceField(
+        choices=LONG_TERM_CONDITION_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Patient
         fields = sorted(PATIENT_EDITABLE_FIELDS)
-        widgets = {"date_of_birth": DateInput}
-        field_classes = {"date_of_birth": BoundedDateField}
+        widgets = {"date_of_birth": DateInput, "employment_status_recorded_on": DateInput}
+        field_classes = {"date_of_birth": BoundedDateField, "employment_status_recorded_on": BoundedDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
-        for name in ("given_name", "family_name", "gender_identity", "address", "gp_practice_name"):
+        for name in ("given_name", "family_name", "gender_identity_described", "address", "gp_practice_name"):
             self.fields[name].validators.append(_no_nul_validator)
         self.helper = FormHelper()
         self.helper.layout = Layout(
             "version",
             Row(Column("given_name"), Column("family_name")),
-            Row(Column("date_of_birth"), Column("sex"), Column("gender_identity"), Column("ethnicity")),
+            Row(Column("date_of_birth"), Column("sex"), Column("gender_identity"), Column("gender_identity_described")),
+            Row(Column("ethnicity"), Column("preferred_language"), Column("interpreter_required")),
+            Row(Column("employment_status"), Column("employment_status_recorded_on")),
+            "long_term_conditions",
             Row(Column("phone"), Column("email")),
             Row(Column("address"), Column("postcode")),
             "contact_preferences",

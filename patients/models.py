@@ -10,7 +10,18 @@ from django.db.models.functions import Coalesce
 from accounts.models import Service, Team, User
 
 from . import nhs_number
-from .codes import EndCode, Ethnicity, ProblemDescriptor, ReferralSource, ReferralStatus, Sex
+from .codes import (
+    EMPLOYMENT_STATUS_CHOICES,
+    GENDER_IDENTITY_CHOICES,
+    LONG_TERM_CONDITION_CHOICES,
+    PREFERRED_LANGUAGE_CHOICES,
+    EndCode,
+    Ethnicity,
+    ProblemDescriptor,
+    ReferralSource,
+    ReferralStatus,
+    Sex,
+)
 from .querysets import PatientQuerySet, ReferralQuerySet
 
 
@@ -48,7 +59,13 @@ class Patient(models.Model):
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=2, choices=Sex.choices)
-    gender_identity = models.CharField(max_length=100, blank=True)
+    # The national data set's codes (DOMAIN.md "The national data set", IDS001/IDS004/
+    # IDS602; patients/national_codes.py), each blank where the data set permits it.
+    # Database defaults too: bulk loads (bench/synthetic.py) insert rows without them.
+    gender_identity = models.CharField(max_length=1, choices=GENDER_IDENTITY_CHOICES, blank=True)
+    gender_identity_described = models.CharField(
+        "gender identity in the patient's own words", max_length=100, blank=True, default="", db_default=""
+    )
     ethnicity = models.CharField(max_length=2, choices=Ethnicity.choices, default=Ethnicity.NOT_STATED)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
@@ -64,6 +81,21 @@ class Patient(models.Model):
     )
     consent_sms_reminders = models.BooleanField("consents to text message reminders", default=False, db_default=False)
     consent_email_reminders = models.BooleanField("consents to email reminders", default=False, db_default=False)
+    preferred_language = models.CharField(
+        max_length=4, choices=PREFERRED_LANGUAGE_CHOICES, blank=True, default="", db_default=""
+    )
+    interpreter_required = models.BooleanField(default=False, db_default=False)
+    employment_status = models.CharField(
+        max_length=2, choices=EMPLOYMENT_STATUS_CHOICES, blank=True, default="", db_default=""
+    )
+    employment_status_recorded_on = models.DateField(null=True, blank=True)
+    long_term_conditions = ArrayField(
+        models.CharField(max_length=18, choices=LONG_TERM_CONDITION_CHOICES),
+        default=list,
+        blank=True,
+        db_default=models.Value([], output_field=ArrayField(models.CharField(max_length=18))),
+        help_text="Long-term physical health conditions (SNOMED CT)",
+    )
     gp_practice_code = models.CharField("GP practice ODS code", max_length=10, blank=True)
     gp_practice_name = models.CharField("GP practice", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,6 +125,11 @@ class Patient(models.Model):
         n = self.nhs_number
         return f"{n[:3]} {n[3:6]} {n[6:]}"
 
+    @property
+    def long_term_condition_labels(self) -> list[str]:
+        labels = dict(LONG_TERM_CONDITION_CHOICES)
+        return [labels.get(code, code) for code in self.long_term_conditions]
+
     def age_on(self, on: date) -> int:
         dob = self.date_of_birth
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
@@ -103,7 +140,11 @@ class Referral(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
-    source = models.CharField(max_length=20, choices=ReferralSource.choices)
+    source = models.CharField(max_length=20, choices=ReferralSource.choices)  # SourceOfReferralIAPT
+    # The local source the referral was registered with where migration 0006 could only
+    # give the nearest national code (decision 022): kept, and listed by the validation
+    # report, until someone records the exact source (which clears it).
+    source_recorded_as = models.CharField(max_length=20, blank=True, default="", db_default="")
     received_on = models.DateField()
     problem_descriptor = models.CharField(max_length=5, choices=ProblemDescriptor.choices, blank=True)
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.RECEIVED)
@@ -140,6 +181,7 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=Q(current_step__isnull=True) | Q(current_step__in=[1, 2, 3]), name="referral_step_range"
             ),
+            models.CheckConstraint(condition=Q(source__in=ReferralSource.values), name="referral_source_national_code"),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("received_on")),
                 name="referral_ends_after_received",

@@ -204,7 +204,13 @@ PATIENT_EDITABLE_FIELDS = (
     "date_of_birth",
     "sex",
     "gender_identity",
+    "gender_identity_described",
     "ethnicity",
+    "preferred_language",
+    "interpreter_required",
+    "employment_status",
+    "employment_status_recorded_on",
+    "long_term_conditions",
     "phone",
     "email",
     "address",
@@ -327,6 +333,8 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
         values["reason_notes"] = values.pop("notes") or ""
     if "problem_descriptor" in values:
         values["problem_descriptor"] = values["problem_descriptor"] or ""
+    if values.get("source", referral.source) != referral.source:
+        values["source_recorded_as"] = ""  # the exact source is now recorded (decision 022)
     compare_and_swap(model=Referral, pk=referral.pk, version=version, changes=values, label="referral")
     audit_record(
         user=user,

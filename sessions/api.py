@@ -12,13 +12,13 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.fields import OffsetDateTimeField
+from core.fields import NationalCodeField, OffsetDateTimeField
 from patients.api import VisibleReferralField
 from patients.api_views import ReadCreateViewSet
 from stepped_care.decision_support import STEP2_INTERVENTIONS, STEP3_INTERVENTIONS
 
 from . import measures, selectors, services
-from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS
+from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS, THERAPY_TYPE_CHOICES
 from .models import MeasureScore, RiskAssessment, TherapySession
 
 RISK_LEVEL_CHOICES = list(RISK_LEVELS.items())
@@ -91,11 +91,24 @@ class RiskInSerializer(serializers.Serializer):
 class TherapySessionSerializer(serializers.ModelSerializer):
     referral = VisibleReferralField()
     started_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset, e.g. 2026-06-01T14:30:00+01:00.")
-    appointment_type = serializers.ChoiceField(choices=list(APPOINTMENT_TYPES.items()))
-    attendance = serializers.ChoiceField(choices=list(ATTENDANCE.items()))
-    medium = serializers.ChoiceField(choices=list(CONSULTATION_MEDIUM.items()))
+    appointment_type = NationalCodeField(list_name="appointment type", choices=list(APPOINTMENT_TYPES.items()))
+    attendance = NationalCodeField(list_name="attendance (AttendOrDNACode)", choices=list(ATTENDANCE.items()))
+    medium = NationalCodeField(
+        list_name="consultation mechanism (ConsMechanismMH)", choices=list(CONSULTATION_MEDIUM.items())
+    )
     duration_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False, allow_null=True)
     interventions = serializers.ListField(child=serializers.ChoiceField(choices=INTERVENTIONS), required=False)
+    therapy_type = NationalCodeField(
+        list_name="therapy type (SNOMED CT procedure)",
+        choices=THERAPY_TYPE_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text="IDS202 therapy type (SNOMED CT procedure code); blank: the first intervention's default.",
+    )
+    appointment_type_label = serializers.CharField(source="get_appointment_type_display", read_only=True)
+    attendance_label = serializers.CharField(source="get_attendance_display", read_only=True)
+    medium_label = serializers.CharField(source="get_medium_display", read_only=True)
+    therapy_type_label = serializers.CharField(source="get_therapy_type_display", read_only=True)
     notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     risk_recorded = serializers.BooleanField(required=False, default=False)
     measures = MeasureInSerializer(many=True, required=False, write_only=True)
@@ -114,6 +127,11 @@ class TherapySessionSerializer(serializers.ModelSerializer):
             "medium",
             "duration_minutes",
             "interventions",
+            "therapy_type",
+            "appointment_type_label",
+            "attendance_label",
+            "medium_label",
+            "therapy_type_label",
             "notes",
             "step",
             "risk_recorded",
@@ -206,6 +224,7 @@ class TherapySessionViewSet(ReadCreateViewSet):
                 medium=data["medium"],
                 duration_minutes=data.get("duration_minutes"),
                 interventions=data.get("interventions", []),
+                therapy_type=data.get("therapy_type", ""),
                 notes=data.get("notes", ""),
                 measure_items=measure_items,
                 risk_recorded=data.get("risk_recorded", False),

@@ -14,3 +14,6 @@ from patients.contact_codes import (  # noqa: F401 - the names every importer us
     RISK_TRIGGERS,
     TREATMENT_APPOINTMENT_TYPES,
 )
+from patients.national_codes import EMPLOYMENT_SUPPORT, THERAPY_TYPE, choices, therapy_type_for  # noqa: F401
+
+THERAPY_TYPE_CHOICES = choices(THERAPY_TYPE, with_code=False)

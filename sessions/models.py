@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS, RISK_TRIGGERS
+from .codes import APPOINTMENT_TYPES, ATTENDANCE, CONSULTATION_MEDIUM, RISK_LEVELS, RISK_TRIGGERS, THERAPY_TYPE_CHOICES
 
 
 class TherapySessionQuerySet(models.QuerySet):
@@ -32,6 +32,10 @@ class TherapySession(models.Model):
     medium = models.CharField("consultation medium", max_length=2, choices=list(CONSULTATION_MEDIUM.items()))
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     interventions = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    # IDS202 therapy type as a SNOMED CT procedure code (DOMAIN.md "The national data
+    # set"; patients/national_codes.py), on each attended contact where therapy was
+    # delivered; blank otherwise. Database default: bulk loads insert rows without it.
+    therapy_type = models.CharField(max_length=18, choices=THERAPY_TYPE_CHOICES, blank=True, default="", db_default="")
     notes = models.TextField(blank=True)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_recorded = models.BooleanField(default=False)

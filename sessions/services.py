@@ -26,8 +26,11 @@ from .codes import (
     ATTENDANCE,
     ATTENDED,
     CONSULTATION_MEDIUM,
+    EMPLOYMENT_SUPPORT,
     RISK_LEVELS,
+    THERAPY_TYPE,
     TREATMENT_APPOINTMENT_TYPES,
+    therapy_type_for,
 )
 from .models import MeasureScore, RiskAssessment, TherapySession
 
@@ -110,6 +113,23 @@ def _validate_session(
     return scores
 
 
+def session_therapy_type(*, therapy_type: str, appointment_type: str, attendance: str, interventions) -> str:
+    """The IDS202 therapy type (SNOMED CT procedure code) a contact stores
+    (DOMAIN.md "The national data set"): none unless the patient attended; the
+    practitioner's choice where given (a ValidationError for a code not on the
+    national list); else employment support for appointment type 10, else the
+    code the first intervention defaults to (patients/national_codes.py)."""
+    if therapy_type and therapy_type not in THERAPY_TYPE:
+        raise ValidationError({"therapy_type": "Choose a national therapy type (a SNOMED CT procedure code)."})
+    if attendance not in ATTENDED:
+        return ""
+    if therapy_type:
+        return therapy_type
+    if appointment_type == "10":
+        return EMPLOYMENT_SUPPORT
+    return therapy_type_for(interventions[0]) if interventions else ""
+
+
 @transaction.atomic
 def therapy_session_record(
     *,
@@ -121,6 +141,7 @@ def therapy_session_record(
     medium: str,
     duration_minutes: int | None = None,
     interventions=(),
+    therapy_type: str = "",
     notes: str = "",
     measure_items: dict | None = None,
     risk_recorded: bool = False,
@@ -162,6 +183,9 @@ def therapy_session_record(
         )
     if risk is not None:
         _validate_risk(risk)
+    therapy_type = session_therapy_type(
+        therapy_type=therapy_type, appointment_type=appointment_type, attendance=attendance, interventions=interventions
+    )
     try:
         session = TherapySession.objects.create(
             referral=referral,
@@ -172,6 +196,7 @@ def therapy_session_record(
             medium=medium,
             duration_minutes=duration_minutes,
             interventions=list(interventions),
+            therapy_type=therapy_type,
             notes=notes,
             step=referral.current_step,
             risk_recorded=bool(risk_recorded or item9),

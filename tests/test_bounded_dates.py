@@ -14,6 +14,7 @@ from django.urls import reverse
 from accounts.models import AccessLog, Role
 from core import dates
 from core.forms import BoundedDateField, BoundedDateTimeField
+from patients.codes import ReferralSource
 from reports.models import ExportJob
 from tests.factories import ReferralFactory, ServiceFactory, SupervisionAssignmentFactory, UserFactory
 
@@ -113,7 +114,7 @@ def _pages(clinic):
             "admin",
             "post",
             reverse("patients:referral_edit", args=[referral.pk]),
-            {"received_on": "{d}", "version": "1", "source": "self"},
+            {"received_on": "{d}", "version": "1", "source": ReferralSource.SELF},
             "received_on",
         ),
         ("manager", "get", reverse("patients:referral_list"), {"received_from": "{d}"}, "received_from"),

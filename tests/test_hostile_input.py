@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from outbox.models import OutboxMessage
+from patients.codes import ReferralSource
 from patients.models import Patient, Referral
 from reports.models import ExportJob
 from sessions.models import Amendment, MeasureScore, RiskAssessment, TherapySession
@@ -141,7 +142,11 @@ FORMS = [
             "family_name": "Exampleton",
             "date_of_birth": "1980-02-29",
             "sex": "2",
+            "gender_identity": "2",
+            "gender_identity_described": "Woman",
             "ethnicity": "A",
+            "preferred_language": "en",
+            "employment_status": "01",
             "phone": "07700 900123",
             "email": "robin@example.invalid",
             "address": "1 Example Road",
@@ -150,7 +155,7 @@ FORMS = [
             "consent_to_contact": "on",
             "gp_practice_code": "B86001",
             "gp_practice_name": "Example Surgery",
-            "source": "self",
+            "source": ReferralSource.SELF,
             "received_on": _today(-3),
             "problem_descriptor": "F411",
             "notes": "Self-referred online",
@@ -255,7 +260,13 @@ FORMS = [
         "referral_filters",
         "admin",
         lambda w: reverse("patients:referral_list"),
-        lambda w: {"status": "received", "step": "2", "source": "self", "received_from": _today(-90), "page": "1"},
+        lambda w: {
+            "status": "received",
+            "step": "2",
+            "source": ReferralSource.SELF,
+            "received_from": _today(-90),
+            "page": "1",
+        },
         method="get",
         writes=False,
     ),
@@ -281,7 +292,7 @@ FREE_TEXT = {
     "actions",
     "given_name",
     "family_name",
-    "gender_identity",
+    "gender_identity_described",
     "address",
     "gp_practice_name",
     "step_reason",
@@ -317,7 +328,7 @@ VALUES = {
     "huge_number": lambda v: "99999999999999999999999",
     "negative": lambda v: "-1",
     "not_a_number": lambda v: "1e309",
-    "unknown_code": lambda v: "ZZ",
+    "unknown_code": lambda v: "Z9",  # on no national list ("ZZ" is employment status "not stated")
     "bad_utf8": lambda v: b"\xff\xfe\xc3",
     "emoji": lambda v: "🙂" * 200,
 }

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.codes import ReferralSource
 from patients.models import Patient, Referral
 
 FUTURE = (timezone.localdate() + timedelta(days=3)).isoformat()
@@ -65,7 +66,7 @@ def test_the_web_edit_pages_refuse_the_same_dates_beside_the_field(world, field,
 def test_registration_refuses_a_referral_date_decades_back(world, value):
     response = world.client("admin").post(
         "/api/v1/referrals/",
-        {"patient": str(world.referral.patient_id), "source": "self", "received_on": value},
+        {"patient": str(world.referral.patient_id), "source": ReferralSource.SELF, "received_on": value},
         format="json",
     )
     assert response.status_code == 400 and "received_on" in response.json()

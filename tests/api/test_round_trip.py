@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from patients import nhs_number
+from patients.codes import ReferralSource
 from reports.outcomes import Contact, ScorePoint, rates, referral_outcome
 from tests.factories import gad7, phq9
 
@@ -42,7 +43,7 @@ def test_round_trip_through_the_api_matches_the_pure_outcome_functions(world):
         "/api/v1/referrals/",
         {
             "patient": patient.json()["id"],
-            "source": "gp",
+            "source": ReferralSource.GP,
             "received_on": received.isoformat(),
             "problem_descriptor": "F32",
         },

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from iapt.wsgi import application
+from patients.codes import ReferralSource
 
 from .conftest import token_client
 
@@ -196,7 +197,8 @@ def test_valid_writes_succeed_and_their_answers_conform_to_the_schema(world, wsg
         "date_of_birth": "1990-02-03", "sex": "2", "contact_preferences": ["telephone"],
     })["id"]  # fmt: skip
     created["referral"] = send("manager", "POST", "/api/v1/referrals/", expect=201, body={
-        "patient": created["patient"], "source": "self", "received_on": today.isoformat(), "problem_descriptor": "F411",
+        "patient": created["patient"], "source": ReferralSource.SELF, "received_on": today.isoformat(),
+        "problem_descriptor": "F411",
     })["id"]  # fmt: skip
     send("manager", "POST", "/api/v1/referrals/{id}/allocate/", path_parameters={"id": created["referral"]},
          body={"practitioner": world.users["own_pwp"].pk, "step": 2}, expect=200)  # fmt: skip

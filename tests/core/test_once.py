@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.once import REPLAYED
-from patients.codes import ReferralStatus
+from patients.codes import ReferralSource, ReferralStatus
 from patients.models import Patient
 from sessions.models import Amendment, RiskAssessment, TherapySession
 from supervision.models import CaseReview, ClinicalSkillsSupervision, Flag, FlagReason, SupervisionSession
@@ -120,7 +120,7 @@ def _cases(name: str) -> Case:
             "date_of_birth": "1980-07-30",
             "sex": "2",
             "ethnicity": "Z",
-            "source": "self",
+            "source": ReferralSource.SELF,
             "received_on": (today - timedelta(days=3)).isoformat(),
         }
         return Case(admin, url, url, data, Patient.objects.count)

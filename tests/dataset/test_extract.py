@@ -17,6 +17,7 @@ from django.db import connection
 from dataset import codes, spec
 from dataset.derivations import derive, key_metrics
 from dataset.extract import ExtractScope, local_id, read_extract, write_extract
+from patients.codes import ReferralSource
 from reports.sql import outcome_rows_sql
 from tests.factories import ServiceFactory
 from tests.reports.factories import Case, Visit, build, random_cases
@@ -64,7 +65,12 @@ def test_the_rows_are_the_referrals_open_in_the_month_coded_nationally():
     service = ServiceFactory()
     cases = [
         Case(received_on=date(2026, 1, 5), ended_on=date(2026, 2, 27), visits=[Visit(3), Visit(20)]),  # ended before
-        Case(received_on=date(2026, 2, 1), ended_on=date(2026, 3, 10), visits=[Visit(3), Visit(30)], source="self"),
+        Case(
+            received_on=date(2026, 2, 1),
+            ended_on=date(2026, 3, 10),
+            visits=[Visit(3), Visit(30)],
+            source=ReferralSource.SELF,
+        ),
         Case(received_on=date(2026, 3, 31), status="received", ended_on=None),  # received on the last day
         Case(received_on=date(2026, 4, 1), status="received", ended_on=None),  # after the month
         Case(

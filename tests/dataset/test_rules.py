@@ -7,7 +7,9 @@ import pytest
 
 from dataset import codes, spec
 from dataset.validation import ERROR, WARNING, validate_rows
+from patients import national_codes
 from patients.codes import ReferralSource
+from sessions.codes import APPOINTMENT_TYPES, CONSULTATION_MEDIUM
 
 
 def test_every_idb_table_of_domain_md_is_specified_once_with_unique_fields():
@@ -31,15 +33,21 @@ def test_code_lists_hold_exactly_the_national_codes():
     assert "1098051000000103" in codes.THERAPY_TYPE  # employment support
 
 
-@pytest.mark.parametrize("local", ReferralSource.values)
-def test_every_stored_referral_source_maps_to_a_national_code(local):
-    national, _exact = codes.source_of_referral(local)
-    assert national in codes.SOURCE_OF_REFERRAL
+def test_every_stored_referral_source_is_a_national_code_and_each_list_has_one_home():
+    # stored values are the national codes (decision 022): no map between them
+    assert set(ReferralSource.values) == set(codes.SOURCE_OF_REFERRAL)
+    assert not hasattr(codes, "source_of_referral") and not hasattr(codes, "LOCAL_SOURCE_OF_REFERRAL")
+    assert codes.CONSULTATION_MECHANISM is CONSULTATION_MEDIUM and codes.APPOINTMENT_TYPE is APPOINTMENT_TYPES
+    assert codes.CODES_VERSION == national_codes.CODES_VERSION
 
 
-def test_a_stored_national_source_passes_through_and_an_unknown_one_is_empty():
-    assert codes.source_of_referral("N1") == ("N1", True)
-    assert codes.source_of_referral("nonsense") == ("", False)
+def test_unconfirmed_codes_are_marked_in_the_data():
+    unconfirmed = national_codes.unconfirmed_codes()
+    assert {"E1", "F3", "G2"} <= set(unconfirmed["source_of_referral"])
+    assert "B1" not in unconfirmed["source_of_referral"]
+    assert "LOCAL:WSAS1" in unconfirmed["assessment_tool"] and "720433000" not in unconfirmed["assessment_tool"]
+    assert "748051000000105" in unconfirmed["therapy_type"]
+    assert codes.is_confirmed("therapy_type", "1129471000000105")  # couple therapy for depression, named
 
 
 def test_unconfirmed_tools_travel_with_a_provisional_code_that_maps_back():
@@ -93,7 +101,7 @@ def _clean():
                 "SourceOfReferralIAPT": "A1",
                 "ServDischDate": "2026-10-20",
                 "EndCode": "46",
-                "_source": "gp",
+                "_source_recorded_as": "",
             }  # fmt: skip
         ],
         "IDS201CareContact": [
@@ -186,15 +194,19 @@ def test_two_primary_problems_are_an_error():
     assert ("one_primary", "r1") in _rules(validate_rows(tables), ERROR)
 
 
-def test_a_nearest_source_and_an_unconfirmed_tool_are_warnings_not_errors():
+def test_a_nearest_source_and_unconfirmed_codes_are_warnings_not_errors():
     tables = _clean()
-    tables["IDS101Referral"][0].update({"_source": "employer", "SourceOfReferralIAPT": "D1"})
+    # a referral whose local source the migration could only give the nearest code
+    tables["IDS101Referral"][0].update({"_source_recorded_as": "employer", "SourceOfReferralIAPT": "D1"})
+    tables["IDS202CareActivity"][0]["CodeProcAndProcStatus"] = "748051000000105"  # name to confirm
     tables["IDS607CodedScoreAssessmentAct"].append(
         {"CareActId": "1-1", "ServiceRequestId": "r1", "CodedAssToolType": "LOCAL:SPIN", "PersScore": "30"}
     )
     report = validate_rows(tables)
     assert report.errors == 0, report.findings
-    assert {"source_mapped", "unconfirmed_tool"} <= {f.rule for f in report.findings if f.severity == WARNING}
+    warnings = {(f.rule, f.record) for f in report.findings if f.severity == WARNING}
+    assert {("source_mapped", "r1"), ("unconfirmed_tool", "SPIN")} <= warnings
+    assert ("unconfirmed_code", "therapy_type:748051000000105") in warnings
 
 
 def test_completeness_counts_filled_fields():

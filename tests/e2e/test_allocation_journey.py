@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from patients.codes import ReferralStatus
+from patients.codes import ReferralSource, ReferralStatus
 from patients.models import Referral
 from tests.factories import ReferralFactory, ServiceFactory, UserFactory
 
@@ -26,7 +26,7 @@ def test_the_administrator_allocates_an_incoming_referral(page, login, axe_check
         assigned_practitioner=None,
         status=ReferralStatus.RECEIVED,
         current_step=None,
-        source="self",
+        source=ReferralSource.SELF,
         problem_descriptor="F411",
         received_on=timezone.localdate() - timedelta(days=12),
     )

@@ -5,6 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from patients.codes import ReferralSource
 from patients.models import Referral
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
 
@@ -25,7 +26,7 @@ def test_referral_admin_registers_a_patient_and_sees_it_in_the_list(page, login)
     page.get_by_label("Family name").fill("Exampleton")
     page.get_by_label("Date of birth").fill("1979-03-14")
     page.get_by_label("Sex").select_option("2")
-    page.get_by_label("Referral source").select_option("gp")
+    page.get_by_label("Referral source").select_option(ReferralSource.GP.value)
     page.get_by_label("Referral received").fill((timezone.localdate() - timedelta(days=2)).isoformat())
     page.get_by_label("Problem descriptor").select_option("F411")
     page.get_by_role("button", name="Register referral").click()
@@ -46,4 +47,4 @@ def test_referral_admin_registers_a_patient_and_sees_it_in_the_list(page, login)
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Received")
     expect(row).to_contain_text("GP")
-    assert Referral.objects.get().source == "gp"
+    assert Referral.objects.get().source == ReferralSource.GP

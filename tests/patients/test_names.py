@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Role
 from patients import services
+from patients.codes import ReferralSource
 from patients.models import Patient
 from patients.names import APOSTROPHES, normalise_name
 from patients.selectors import patient_search_for_user
@@ -64,7 +65,7 @@ def _register(admin, family_name):
             "date_of_birth": date(1980, 7, 30),
             "sex": "2",
         },
-        referral_data={"source": "self", "received_on": date.today() - timedelta(days=3)},
+        referral_data={"source": ReferralSource.SELF, "received_on": date.today() - timedelta(days=3)},
     )
     return referral.patient
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessLog, Role
+from patients.codes import ReferralSource
 from patients.models import Patient, Referral
 from tests.factories import PatientFactory, ReferralFactory, ServiceFactory, TeamFactory, UserFactory
 
@@ -28,7 +29,7 @@ def form_data(**overrides):
         "email": "robin@example.invalid",
         "contact_preferences": ["telephone", "video"],
         "consent_to_contact": "on",
-        "source": "self",
+        "source": ReferralSource.SELF,
         "received_on": (timezone.localdate() - timedelta(days=3)).isoformat(),
         "problem_descriptor": "F411",
         "notes": "Self-referred online",
@@ -111,3 +112,58 @@ def test_hostile_input_gets_a_clear_error_never_a_500(client, admin_user):
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not Patient.objects.exists()
+
+
+def test_the_form_offers_and_stores_the_national_codes_with_labels(client, admin_user):
+    # given the form: every source of referral as its code and label (issue 17, decision 022)
+    client.force_login(admin_user)
+    page = client.get(reverse("patients:register")).content.decode()
+    assert '<option value="B1">B1 Self-referral</option>' in page
+    assert '<option value="Q1">Q1 Drop-in service</option>' in page
+    # when a registration uses the codes
+    client.post(
+        reverse("patients:register"),
+        form_data(
+            source=ReferralSource.JOBCENTRE_PLUS,
+            gender_identity="3",
+            gender_identity_described="Genderqueer",
+            preferred_language="pl",
+            interpreter_required="on",
+            employment_status="02",
+            employment_status_recorded_on=(timezone.localdate() - timedelta(days=3)).isoformat(),
+            long_term_conditions=["73211009", "195967001"],
+        ),
+    )
+    # then the record stores them as they are
+    patient = Patient.objects.get()
+    assert patient.referrals.get().source == "M5"
+    assert (patient.gender_identity, patient.gender_identity_described) == ("3", "Genderqueer")
+    assert (patient.preferred_language, patient.interpreter_required, patient.employment_status) == ("pl", True, "02")
+    assert patient.long_term_conditions == ["73211009", "195967001"]
+    detail = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "Non-binary (Genderqueer)" in detail and "Diabetes mellitus, Asthma" in detail
+
+
+def test_an_old_local_value_is_refused_beside_its_field(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("patients:register"), form_data(source="self", gender_identity="Woman"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "source" in errors and "gender_identity" in errors
+    assert not Patient.objects.exists()
+
+
+def test_recording_the_exact_source_clears_the_local_one_kept_by_the_migration(admin_user):
+    from patients.services import referral_update
+
+    referral = ReferralFactory(
+        patient__service=admin_user.service, source=ReferralSource.SECONDARY_CARE, source_recorded_as="acute"
+    )
+    # saving other fields keeps it
+    referral = referral_update(user=admin_user, referral=referral, version=referral.version, notes="Checked")
+    assert referral.source_recorded_as == "acute"
+    # recording a different, exact source clears it
+    referral = referral_update(
+        user=admin_user, referral=referral, version=referral.version, source=ReferralSource.EMERGENCY_DEPARTMENT
+    )
+    assert (referral.source, referral.source_recorded_as) == ("H1", "")

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from patients.codes import ReferralSource
 from reports import figures
 from reports.selectors import ReportScope
 from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
@@ -60,7 +61,7 @@ def course(first, last, *, middle=None):
 N = None
 TABLE = {
     "01 two treatment sessions, recovered": (
-        dict(visits=course(pg(15, 12), pg(5, 4)), source="self", date_of_birth=date(2008, 4, 7)),
+        dict(visits=course(pg(15, 12), pg(5, 4)), source=ReferralSource.SELF, date_of_birth=date(2008, 4, 7)),
         (True, True, True, True, False, True),
     ),
     "02 one treatment session": (
@@ -80,7 +81,7 @@ TABLE = {
     "05 late but seen counts; PHQ-9 exactly 10 at start": (
         dict(
             visits=[v(0, "A", **pg(10, 5)), v(7, "S"), v(14, "T", **pg(9, 5))],
-            source="self",
+            source=ReferralSource.SELF,
             sex="1",
             date_of_birth=date(2008, 4, 6),
         ),
@@ -92,7 +93,11 @@ TABLE = {
     ),
     "07 GAD-7 exactly 8 at start, 7 at end": (
         dict(
-            visits=course(pg(9, 8), pg(2, 7)), descriptor="F411", source="self", sex="1", date_of_birth=date(1961, 4, 6)
+            visits=course(pg(9, 8), pg(2, 7)),
+            descriptor="F411",
+            source=ReferralSource.SELF,
+            sex="1",
+            date_of_birth=date(1961, 4, 6),
         ),
         (True, True, True, True, False, True),
     ),
@@ -125,7 +130,7 @@ TABLE = {
         dict(
             visits=course(pg(8, 5, SPIN=30), pg(4, 12, SPIN=18)),
             descriptor="F401",
-            source="self",
+            source=ReferralSource.SELF,
             date_of_birth=date(1961, 4, 7),
             ethnicity="H",
         ),
@@ -155,7 +160,10 @@ TABLE = {
         dict(visits=course({"PHQ9": 6, "MI": 3.0}, {"PHQ9": 3, "MI": 2.33}), descriptor="F400"),
         (True, True, False, False, False, False),
     ),
-    "22 still in treatment": (dict(visits=course(pg(15, 12), pg(5, 4)), status="in_treatment", source="self"), N),
+    "22 still in treatment": (
+        dict(visits=course(pg(15, 12), pg(5, 4)), status="in_treatment", source=ReferralSource.SELF),
+        N,
+    ),
     "23 signposted after assessment": (dict(visits=[v(0, "A", **pg(15, 12))], end_code="11"), (False,) * 6),
     "24 not assessed": (dict(visits=[], end_code="50"), (False,) * 6),
     "25 finished, PHQ-9 taken once: no paired scores": (
@@ -179,7 +187,7 @@ TABLE = {
         N,
     ),
     "30 received after the period": (
-        dict(received_on=date(2026, 7, 2), status="received", visits=[], source="self"),
+        dict(received_on=date(2026, 7, 2), status="received", visits=[], source=ReferralSource.SELF),
         N,
     ),
     "31 received in the period, ended after it": (
@@ -199,7 +207,7 @@ TABLE = {
         (True, True, True, True, False, True),
     ),
     "35 first treatment exactly 6 weeks after referral, second 28 days later": (
-        dict(visits=[v(0, "A"), v(42, "T"), v(70, "T")], status="in_treatment", source="self"),
+        dict(visits=[v(0, "A"), v(42, "T"), v(70, "T")], status="in_treatment", source=ReferralSource.SELF),
         N,
     ),
     "36 first treatment at 00:30 on day 43 (22:30 UTC on day 42), second 29 days later": (

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from patients.codes import ReferralSource
 from reports import figures
 from reports import outcomes as spec_rules
 from reports.outcome_summary import outcomes_refresh
@@ -95,7 +96,7 @@ def check_agreement(service, referrals, period=PERIOD):
             assert all(row[flag] is None for flag in (*FLAGS, "finished_treatment"))
         # the period's counts, made the plain way
         expected["received"] += in_period(referral.received_on, period)
-        expected["self_referrals"] += in_period(referral.received_on, period) and referral.source == "self"
+        expected["self_referrals"] += in_period(referral.received_on, period) and referral.source == ReferralSource.SELF
         first = days[0] if days else None
         if in_period(first, period):
             expected["entered_treatment"] += 1

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AccessLog, Role
-from patients.codes import EndCode
+from patients.codes import EndCode, ReferralSource
 from reports.exports import pseudonymise
 from reports.models import ExportJob
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
@@ -295,7 +295,7 @@ def test_the_xlsx_has_a_sheet_per_section_and_the_records(client, service, manag
     ]
     # the code lists used, code beside its words (issue 15); the records keep the codes and add the words
     codes = {(r[0], r[1]): r[2] for r in book["Code lists"].iter_rows(min_row=2, values_only=True)}
-    assert codes[("end_code", "46")] == dict(EndCode.choices)["46"] and ("source", "gp") in codes
+    assert codes[("end_code", "46")] == dict(EndCode.choices)["46"] and ("source", ReferralSource.GP) in codes
     head = list(book["Records"].iter_rows(max_row=1, values_only=True))[0]
     assert "end_code" in head and "end_code_label" in head and "sex_label" in head
     referrals = {row[0].value: row[1].value for row in book["Referrals"].iter_rows() if row[0].value}
