@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Service
-from patients.models import Patient, Referral
+from patients.models import Patient, PresentingProblem, Referral
 from sessions.codes import ATTENDED
 from sessions.models import MeasureScore, TherapySession
 
@@ -145,12 +145,12 @@ def _referrals(scope: ExtractScope):
     return (
         referrals_in(scope)
         .order_by("pk")
-        .values_list("pk", "patient_id", "received_on", "source", "ended_on", "end_code")
+        .values_list("pk", "patient_id", "received_on", "source", "ended_on", "end_code", "assessed_on")
     )
 
 
 def rows_referrals(scope: ExtractScope) -> Iterator[dict]:
-    for pk, patient_id, received, source, ended, end_code in _referrals(scope).iterator(chunk_size=CHUNK):
+    for pk, patient_id, received, source, ended, end_code, assessed in _referrals(scope).iterator(chunk_size=CHUNK):
         national, _exact = codes.source_of_referral(source)
         in_period = ended is not None and ended <= scope.period_end
         yield {
@@ -164,6 +164,7 @@ def rows_referrals(scope: ExtractScope) -> Iterator[dict]:
             "_referral": pk,
             "_patient": patient_id,
             "_source": source,
+            "_assessed": assessed is not None and assessed <= scope.period_end,
         }
 
 
@@ -232,23 +233,28 @@ def rows_activities(scope: ExtractScope) -> Iterator[dict]:
 
 
 def _problems(scope: ExtractScope):
+    """Every presenting problem standing (not removed as recorded in error) of the
+    extracted referrals, primary and secondary, dated up to the period's end
+    (decision 023): NHS England takes the latest primary by date itself."""
     return (
-        referrals_in(scope)
-        .exclude(problem_descriptor="")
-        .order_by("pk")
-        .values_list("pk", "problem_descriptor", "assessed_on", "received_on")
+        PresentingProblem.objects.filter(
+            referral__in=referrals_in(scope), removed_at__isnull=True, recorded_on__lte=scope.period_end
+        )
+        .order_by("referral_id", "recorded_on", "pk")
+        .values_list("pk", "referral_id", "code", "kind", "recorded_on")
     )
 
 
 def rows_presenting_complaints(scope: ExtractScope) -> Iterator[dict]:
-    for pk, descriptor, assessed, received in _problems(scope).iterator(chunk_size=CHUNK):
+    for pk, referral_id, code, kind, recorded_on in _problems(scope).iterator(chunk_size=CHUNK):
         yield {
-            "ServiceRequestId": local_id(pk),
-            "PresComp": descriptor,
+            "ServiceRequestId": local_id(referral_id),
+            "PresComp": code,
             "PresCompCodSig": "02",
-            "PresCompType": "P",
-            "PresCompDate": assessed or received,
-            "_referral": pk,
+            "PresCompType": kind,
+            "PresCompDate": recorded_on,
+            "_referral": referral_id,
+            "_problem": pk,
         }
 
 
