@@ -288,3 +288,34 @@ def test_the_api_refuses_a_stale_version_and_hides_other_caseloads(client, case)
     assert stale.status_code == 409
     client.force_login(UserFactory(role=Role.PWP))
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["record", "api"])
+def test_the_history_reads_in_a_fixed_number_of_queries(client, case, view):
+    """The record page and the API list read the history in one query, whatever
+    its length (CaptureQueriesContext at 1 and 8 rows: the counts are equal)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pwp, referral = case
+    client.force_login(pwp)
+    url = (
+        reverse("sessions:record", args=[referral.pk])
+        if view == "record"
+        else f"/api/v1/referrals/{referral.pk}/presenting-problems/"
+    )
+    counts = []
+    for size in (1, 8):
+        PresentingProblem.objects.all().delete()
+        for n in range(size):
+            PresentingProblem.objects.create(
+                referral=referral,
+                kind=P,
+                code=presenting.CODES[n],
+                recorded_on=referral.received_on + timedelta(days=n),
+                recorded_by=pwp,
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
