@@ -78,8 +78,8 @@ def build_dataset(users: int, seed: int) -> None:
 
     from accounts.models import Role, Service, SupervisionAssignment, User
     from patients import nhs_number
-    from patients.codes import ReferralSource
-    from patients.models import Patient, Referral
+    from patients.codes import PresentingProblemType, ReferralSource
+    from patients.models import Patient, PresentingProblem, Referral
     from sessions.services import therapy_session_record
 
     call_command("migrate", verbosity=0)
@@ -120,6 +120,13 @@ def build_dataset(users: int, seed: int) -> None:
                 assigned_practitioner=pwp,
                 opened_at=timezone.now() - timedelta(days=rng.randrange(5, 50)),
                 last_reviewed_at=timezone.now() - timedelta(days=rng.randrange(1, 20)),
+            )
+            # its primary presenting problem, in step with the descriptor (decision 023)
+            PresentingProblem.objects.create(
+                referral=referral,
+                kind=PresentingProblemType.PRIMARY,
+                code=referral.problem_descriptor,
+                recorded_on=received,
             )
             therapy_session_record(
                 user=pwp,

@@ -68,6 +68,7 @@ MAX_SESSIONS = 20  # ids are referral number x 21 + session number
 LOADED_TABLES = (
     "patients_patient",
     "patients_referral",
+    "patients_presentingproblem",
     "therapy_sessions_therapysession",
     "therapy_sessions_measurescore",
     "therapy_sessions_riskassessment",
@@ -578,6 +579,39 @@ CROSS JOIN LATERAL (
 ) AS e
 CROSS JOIN LATERAL (SELECT {self._reviewed_at_sql()} AS reviewed_at) AS rv
 """.replace("r.age_span", "(%(today)s::date - r.received_on)"),
+        )
+        self.presenting_problems(cursor)
+
+    def presenting_problems(self, cursor) -> None:
+        """Presenting problems (IDS603; decision 023), one INSERT ... SELECT: every
+        referral's primary (its problem_descriptor), dated its assessment, or its
+        receipt when not assessed; a fifth of the assessed have a secondary."""
+        from patients.codes import PresentingProblemType, ProblemDescriptor
+
+        self.step(
+            "presenting problems",
+            cursor,
+            f"""
+INSERT INTO patients_presentingproblem (referral_id, kind, code, recorded_on, recorded_by_id, recorded_at)
+SELECT r.referral_id, %(primary)s, r.problem_descriptor,
+       r.received_on + CASE WHEN r.nsess > 0 THEN r.assess_off ELSE 0 END, r.practitioner_id,
+       r.received_on + time '10:00'
+FROM syn_ref r
+WHERE r.problem_descriptor <> ''
+UNION ALL
+SELECT r.referral_id, %(secondary)s,
+       CASE WHEN r.problem_descriptor IN (%(depression)s, %(recurrent)s) THEN %(gad)s ELSE %(depression)s END,
+       r.received_on + r.assess_off, r.practitioner_id, r.received_on + time '10:00'
+FROM syn_ref r
+WHERE r.nsess > 0 AND r.problem_descriptor <> '' AND {_u("r.n", 33)} < 0.2
+""",
+            {
+                "primary": PresentingProblemType.PRIMARY.value,
+                "secondary": PresentingProblemType.SECONDARY.value,
+                "depression": ProblemDescriptor.DEPRESSION.value,
+                "recurrent": ProblemDescriptor.RECURRENT_DEPRESSION.value,
+                "gad": ProblemDescriptor.GAD.value,
+            },
         )
 
     def _reviewed_at_sql(self) -> str:

@@ -8,6 +8,7 @@ Specification (TOS)."""
 
 from __future__ import annotations
 
+from patients import presenting
 from patients.national_codes import (  # noqa: F401 - the lists, read by the extract and its validation
     APPOINTMENT_TYPE,
     ASSESSMENT_TOOLS,
@@ -74,24 +75,18 @@ CODE_LISTS = {**_STORED_LISTS, "presenting_complaint": PRESENTING_COMPLAINT_GROU
 
 
 def is_valid(list_name: str, value: str) -> bool:
-    """Whether a value is on the named code list. Presenting complaints accept any
-    ICD-10 code in chapter F (the groups include 'other F40-F43' and 'other
-    mental health problem'); assessment tools any known tool code."""
+    """Whether a value is on the named code list. Presenting complaints: the
+    product's national list (patients/presenting.py: the named groups and codes of
+    'other F40-F43', 'other mental health problem' and 'unspecified'); assessment
+    tools any known tool code."""
     if list_name == "presenting_complaint":
-        return len(value) >= 3 and value[0] == "F" and value[1:3].isdigit()
+        return value in presenting.CODES
     if list_name == "assessment_tool":
         return instrument_for_tool(value) is not None
     return value in CODE_LISTS[list_name]
 
 
 def presenting_complaint_group(code: str) -> str:
-    """The national problem group of an ICD-10 code (DOMAIN.md code lists)."""
-    if code in PRESENTING_COMPLAINT_GROUPS:
-        return PRESENTING_COMPLAINT_GROUPS[code]
-    if code.startswith("F42"):
-        return PRESENTING_COMPLAINT_GROUPS["F42"]
-    if code[:3] in ("F40", "F41", "F42", "F43"):
-        return "Other F40-F43"
-    if code.startswith("F"):
-        return "Other mental health problem"
-    return "Unspecified"
+    """The national problem group of an ICD-10 code (DOMAIN.md code lists), as NHS
+    England groups it (patients/presenting.py, which cites its source)."""
+    return presenting.group_label(code)

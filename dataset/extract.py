@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Service
-from patients.models import Patient, Referral
+from patients.models import Patient, PresentingProblem, Referral
 from sessions.codes import ATTENDED
 from sessions.models import MeasureScore, TherapySession
 
@@ -196,7 +196,10 @@ def _referrals_in_sql() -> str:
 
 
 def _queries() -> dict[str, TableQuery]:
-    p, r, s, m = Patient, Referral, TherapySession, MeasureScore
+    p, r, s, m, q = Patient, Referral, TherapySession, MeasureScore, PresentingProblem
+
+    def qc(name):
+        return "q." + _column(q, name)
 
     def pc(name):
         return "p." + _column(p, name)
@@ -289,6 +292,8 @@ def _queries() -> dict[str, TableQuery]:
                 ("_referral", rc("id")),
                 ("_patient", rc("patient")),
                 ("_source_recorded_as", _private_code(rc("source_recorded_as"))),
+                # assessed by the period's end: a referral that must have a primary problem (decision 023)
+                ("_assessed", f"(CASE WHEN {rc('assessed_on')} <= %(end)s THEN '1' END)"),
             ),
             source=f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()}) ORDER BY {rc('id')}",
         ),
@@ -322,18 +327,22 @@ def _queries() -> dict[str, TableQuery]:
             private=(("_referral", sc("referral")),),
             source=f"{attended_from} ORDER BY {sc('referral')}, {sc('started_at')}, {sc('id')}",
         ),
+        # Every presenting problem standing (not removed as recorded in error) of the
+        # extracted referrals, primary and secondary, dated up to the period's end
+        # (decision 023): NHS England takes the latest primary by date itself.
         "IDS603PresentingComplaints": TableQuery(
             fields=(
-                ("ServiceRequestId", _uuid_id(rc("id"))),
-                ("PresComp", rc("problem_descriptor")),
+                ("ServiceRequestId", _uuid_id(qc("referral"))),
+                ("PresComp", qc("code")),
                 ("PresCompCodSig", "'02'"),
-                ("PresCompType", "'P'"),
-                ("PresCompDate", _date(f"coalesce({rc('assessed_on')}, {rc('received_on')})")),
+                ("PresCompType", qc("kind")),
+                ("PresCompDate", _date(qc("recorded_on"))),
             ),
-            private=(("_referral", rc("id")),),
+            private=(("_referral", qc("referral")), ("_problem", qc("id"))),
             source=(
-                f"FROM {_table(r)} r WHERE {rc('id')} IN ({_referrals_in_sql()})"
-                f" AND {rc('problem_descriptor')} <> '' ORDER BY {rc('id')}"
+                f"FROM {_table(q)} q WHERE {qc('referral')} IN ({_referrals_in_sql()})"  # noqa: S608
+                f" AND {qc('removed_at')} IS NULL AND {qc('recorded_on')} <= %(end)s"
+                f" ORDER BY {qc('referral')}, {qc('recorded_on')}, {qc('id')}"
             ),
         ),
         "IDS606CodedScoreAssessmentRefer": TableQuery(

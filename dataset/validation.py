@@ -3,11 +3,13 @@ set"): the data set's rules run over the rows as they are written, in one pass.
 
 - errors block the submission: a mandatory field empty, a value off its code
   list, an NHS number failing its check, dates out of order (date of birth <=
-  referral <= contacts <= discharge), an end code that contradicts the contacts,
-  a referral with more than one primary problem, a score out of its range, a
+  referral <= contacts <= discharge, presenting problems too), an end code that
+  contradicts the contacts, a referral with two primary problems on its latest
+  primary's date (no single current one), a score out of its range, a
   score whose care activity is missing;
 - warnings do not block: a stored value mapped to the nearest national code, a
-  code or field still to confirm in the TOS, a missing optional field.
+  code or field still to confirm in the TOS, a missing optional field, an
+  assessed referral with no primary presenting problem.
 
 Each finding names the record (the table and its local id) and carries the
 record's own key so the page links to where it is fixed. Plain Python over
@@ -27,6 +29,8 @@ from . import codes, spec
 
 ERROR, WARNING = "error", "warning"
 MAX_FINDINGS_PER_RULE = 200  # the page lists at most this many per rule; the count is always whole
+
+PRIMARY = "P"  # IDS603 PresCompType of a primary problem (dataset/spec.py)
 
 SEEN_AND_TREATED = {"46", "47", "48", "49"}
 SEEN_NOT_TREATED = {"10", "11", "12", "13", "14", "16", "17"}
@@ -128,7 +132,8 @@ class Validator:
             lambda: {"first": None, "last": None, "attended": 0, "treatment": 0}
         )
         self.activities: set[str] = set()
-        self.primary_problems: Counter = Counter()
+        self.primary_problems: Counter = Counter()  # (referral, date) -> primaries on that date
+        self.latest_primary: dict[str, date] = {}
         self.unconfirmed_tools: Counter = Counter()
         self.unconfirmed_codes: Counter = Counter()  # (table, code list, code) -> rows
         self.inexact_sources: Counter = Counter()
@@ -260,6 +265,7 @@ class Validator:
             "received": received,
             "discharged": discharged,
             "end_code": row.get("EndCode"),
+            "assessed": bool(row.get("_assessed")),
             **keys,
         }
 
@@ -288,12 +294,63 @@ class Validator:
         self.activities.add(record)
 
     def _IDS603PresentingComplaints(self, row, record, keys):
-        if row.get("PresCompType") == "P":
-            self.primary_problems[record] += 1
-            if self.primary_problems[record] == 2:
+        """Rows are dated: the latest primary counts (DOMAIN.md), so two primaries
+        are history, not an error; two on the referral's latest primary date
+        leave no single current primary (an error), checked in finish()."""
+        day = _as_date(row.get("PresCompDate"))
+        known = self.referrals.get(record)
+        if known is not None and day is not None:
+            if known["received"] and day < known["received"]:
                 self.add(
-                    ERROR, "one_primary", "IDS603PresentingComplaints", record, "more than one primary problem", **keys
+                    ERROR,
+                    "date_order",
+                    "IDS603PresentingComplaints",
+                    record,
+                    "presenting problem dated before the referral was received",
+                    **keys,
                 )
+            if known["discharged"] and day > known["discharged"]:
+                self.add(
+                    ERROR,
+                    "date_order",
+                    "IDS603PresentingComplaints",
+                    record,
+                    "presenting problem dated after the discharge date",
+                    **keys,
+                )
+        if row.get("PresCompType") == PRIMARY and day is not None:
+            self.primary_problems[(record, day)] += 1
+            latest = self.latest_primary.get(record)
+            if latest is None or day > latest:
+                self.latest_primary[record] = day
+
+    def _current_primary(self, record: str, referral: dict, keys: dict) -> None:
+        """Exactly one current primary problem for a referral that has had an
+        assessment (DOMAIN.md "The national data set": one primary problem, the
+        latest counting). Two on the latest date is an error: which one counts
+        cannot be told. None is a warning: NHS England measures the problem's
+        completeness in its data-quality reports rather than rejecting the
+        referral (DOMAIN.md "Data quality as NHS England reports it")."""
+        latest = self.latest_primary.get(record)
+        if latest is not None:
+            if self.primary_problems[(record, latest)] > 1:
+                self.add(
+                    ERROR,
+                    "one_primary",
+                    "IDS603PresentingComplaints",
+                    record,
+                    f"more than one primary problem dated {latest:%d/%m/%Y}: which one counts cannot be told",
+                    **keys,
+                )
+        elif referral.get("assessed"):
+            self.add(
+                WARNING,
+                "no_primary",
+                "IDS603PresentingComplaints",
+                record,
+                "assessed with no primary presenting problem recorded",
+                **keys,
+            )
 
     def _tool(self, tool: str) -> tuple | None:
         """(instrument, confirmed, highest score or None) of a tool code, once per code."""
@@ -346,6 +403,7 @@ class Validator:
             code = referral["end_code"] or ""
             state = self.contacts.get(record, {"attended": 0, "treatment": 0, "last": None})
             keys = {"referral": referral["referral"], "patient": referral["patient"]}
+            self._current_primary(record, referral, keys)
             if code in SEEN_AND_TREATED and state["treatment"] == 0:
                 self.add(
                     ERROR,

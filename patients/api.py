@@ -23,12 +23,13 @@ from .codes import (
     ContactPreference,
     EndCode,
     Ethnicity,
+    PresentingProblemType,
     ProblemDescriptor,
     ReferralSource,
     ReferralStatus,
     Sex,
 )
-from .models import Patient, Referral
+from .models import Patient, PresentingProblem, Referral
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -245,6 +246,25 @@ class ReferralUpdateSerializer(ReferralSerializer):
     version = serializers.IntegerField(min_value=0, required=False, help_text="The version you read (or If-Match).")
 
 
+class PresentingProblemSerializer(serializers.ModelSerializer):
+    """A presenting problem (IDS603): type P primary or S secondary, the ICD-10
+    code (without its dot), the date recorded; the latest live primary is the
+    referral's problem_descriptor. Removed rows stay, with removed_at."""
+
+    kind = serializers.ChoiceField(choices=PresentingProblemType.choices)
+    code = serializers.ChoiceField(choices=ProblemDescriptor.choices)
+    group = serializers.CharField(read_only=True, help_text="The national group NHS England reports it in.")
+    recorded_on = serializers.DateField()
+    version = serializers.IntegerField(
+        min_value=0, required=False, write_only=True, help_text="The referral's version you read (or If-Match)."
+    )
+
+    class Meta:
+        model = PresentingProblem
+        fields = ["id", "kind", "code", "group", "recorded_on", "recorded_by", "recorded_at", "removed_at", "version"]
+        read_only_fields = ["id", "recorded_by", "recorded_at", "removed_at"]
+
+
 class AllocationSerializer(serializers.Serializer):
     practitioner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
     step = serializers.IntegerField(min_value=1, max_value=3)
@@ -349,6 +369,60 @@ class ReferralViewSet(
         serializer.is_valid(raise_exception=True)
         referral = services.referral_allocate(user=request.user, referral=referral, **serializer.validated_data)
         return _versioned_response(ReferralSerializer, referral)
+
+    @extend_schema(
+        methods=["get"],
+        summary="A referral's presenting problems (IDS603), newest first, removed ones included",
+        responses={200: PresentingProblemSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Record a presenting problem: a new primary (from its date it is the one that counts) or a secondary",
+        parameters=[IF_MATCH],
+        request=PresentingProblemSerializer,
+        responses={201: PresentingProblemSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="presenting-problems")
+    def presenting_problems(self, request, pk=None):
+        referral = self.get_object()  # the relationship (404 outside it), the read audited
+        if request.method == "GET":
+            rows = list(referral.presenting_problems.all())
+            return Response(PresentingProblemSerializer(rows, many=True).data)
+        serializer = PresentingProblemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = expected_version(request)
+        data = serializer.validated_data
+        problem = services.presenting_problem_record(
+            user=request.user,
+            referral=referral,
+            version=version,
+            kind=data["kind"],
+            code=data["code"],
+            recorded_on=data["recorded_on"],
+        )
+        response = Response(PresentingProblemSerializer(problem).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = etag(version + 1)
+        return response
+
+    @extend_schema(
+        summary="Remove a presenting problem recorded in error (it stays in the history, marked removed)",
+        parameters=[IF_MATCH],
+        request=None,
+        responses={200: PresentingProblemSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"presenting-problems/(?P<problem_id>[0-9]+)/remove")
+    def presenting_problem_remove(self, request, pk=None, problem_id=None):
+        from django.http import Http404
+
+        referral = self.get_object()
+        problem = referral.presenting_problems.filter(pk=problem_id).first()
+        if problem is None:
+            raise Http404
+        version = expected_version(request)
+        problem = services.presenting_problem_remove(user=request.user, problem=problem, version=version)
+        response = Response(PresentingProblemSerializer(problem).data)
+        response["ETag"] = etag(version + 1)
+        return response
 
 
 # Practitioners (issue 14 item 10): who a referral can be allocated to.

@@ -29,6 +29,30 @@ class ProblemDescriptor(models.TextChoices):
     OCD = "F42", "F42 Obsessive-compulsive disorder"
     PTSD = "F431", "F43.1 Post-traumatic stress disorder"
     HEALTH_ANXIETY = "F452", "F45.2 Health anxiety (hypochondriacal disorder)"
+    # The groups NHS England reports besides the named ones (patients/presenting.py):
+    # "other F40-F43" ...
+    OTHER_PHOBIC = "F408", "F40.8 Other phobic anxiety disorders"
+    OTHER_MIXED_ANXIETY = "F413", "F41.3 Other mixed anxiety disorders"
+    OTHER_ANXIETY = "F418", "F41.8 Other specified anxiety disorders"
+    ANXIETY_UNSPECIFIED = "F419", "F41.9 Anxiety disorder, unspecified"
+    ACUTE_STRESS = "F430", "F43.0 Acute stress reaction"
+    ADJUSTMENT = "F432", "F43.2 Adjustment disorders"
+    OTHER_STRESS_REACTION = "F438", "F43.8 Other reactions to severe stress"
+    # ... "other mental health problem" ...
+    DYSTHYMIA = "F341", "F34.1 Dysthymia"
+    SOMATISATION = "F450", "F45.0 Somatisation disorder"
+    SOMATOFORM_PAIN = "F454", "F45.4 Persistent somatoform pain disorder"
+    BULIMIA = "F502", "F50.2 Bulimia nervosa"
+    INSOMNIA = "F510", "F51.0 Nonorganic insomnia"
+    # ... and "unspecified".
+    UNSPECIFIED = "F99", "F99 Mental disorder, not otherwise specified"
+
+
+class PresentingProblemType(models.TextChoices):
+    """PresCompType of IDS603 (dataset/spec.py; the values to confirm in the TOS)."""
+
+    PRIMARY = "P", "Primary"
+    SECONDARY = "S", "Secondary"
 
 
 class ReferralSource(models.TextChoices):

@@ -15,8 +15,16 @@ from django.utils import timezone
 from accounts.models import Role, Service, SupervisionAssignment, Team, User
 
 from . import nhs_number
-from .codes import ContactPreference, Ethnicity, ProblemDescriptor, ReferralSource, ReferralStatus, Sex
-from .models import Patient, Referral
+from .codes import (
+    ContactPreference,
+    Ethnicity,
+    PresentingProblemType,
+    ProblemDescriptor,
+    ReferralSource,
+    ReferralStatus,
+    Sex,
+)
+from .models import Patient, PresentingProblem, Referral
 
 DEMO_ODS = "DEMO1"
 GIVEN_NAMES = [
@@ -117,6 +125,73 @@ SOURCE_WEIGHTS = {
 }
 
 
+# Secondary problems seen with a primary (a quarter of assessed referrals have one).
+SECONDARY_WEIGHTS = {
+    ProblemDescriptor.GAD: 5,
+    ProblemDescriptor.DEPRESSION: 5,
+    ProblemDescriptor.INSOMNIA: 2,
+    ProblemDescriptor.ADJUSTMENT: 2,
+    ProblemDescriptor.SOCIAL_PHOBIA: 1,
+    ProblemDescriptor.PANIC: 1,
+}
+# A primary changed after a few sessions (decision 023): what it was first recorded as.
+FIRST_THOUGHT = {
+    ProblemDescriptor.SOCIAL_PHOBIA: ProblemDescriptor.GAD,
+    ProblemDescriptor.PANIC: ProblemDescriptor.GAD,
+    ProblemDescriptor.PTSD: ProblemDescriptor.MIXED,
+    ProblemDescriptor.HEALTH_ANXIETY: ProblemDescriptor.ANXIETY_UNSPECIFIED,
+}
+
+
+def _demo_presenting_problems(
+    rng: random.Random, referral: Referral, users: dict, *, today: date
+) -> list[PresentingProblem]:
+    """The demo referral's presenting problems (IDS603), unsaved: the primary at
+    assessment (or at referral), for some an earlier primary the practitioner
+    later changed, for some a secondary. The referral's problem_descriptor is the
+    latest primary, as patients.services keeps it (decision 023)."""
+    if not referral.problem_descriptor:
+        return []
+    practitioner = referral.assigned_practitioner or users["admin"]
+    first_day = referral.assessed_on or referral.received_on
+    last_day = min(filter(None, (referral.ended_on, today)))
+    rows = []
+    earlier = FIRST_THOUGHT.get(referral.problem_descriptor)
+    changed_on = first_day + timedelta(days=21)
+    if earlier and referral.assessed_on and changed_on <= last_day and rng.random() < 0.4:
+        rows.append(PresentingProblem(kind=PresentingProblemType.PRIMARY, code=earlier, recorded_on=first_day))
+        rows.append(
+            PresentingProblem(
+                kind=PresentingProblemType.PRIMARY,
+                code=referral.problem_descriptor,
+                recorded_on=changed_on,
+                recorded_by=practitioner,
+            )
+        )
+        rows[0].recorded_by = practitioner
+    else:
+        rows.append(
+            PresentingProblem(
+                kind=PresentingProblemType.PRIMARY,
+                code=referral.problem_descriptor,
+                recorded_on=first_day,
+                recorded_by=practitioner,
+            )
+        )
+    if referral.assessed_on and rng.random() < 0.25:
+        secondary = _pick(rng, SECONDARY_WEIGHTS)
+        if secondary not in (referral.problem_descriptor, earlier):
+            rows.append(
+                PresentingProblem(
+                    kind=PresentingProblemType.SECONDARY,
+                    code=secondary,
+                    recorded_on=first_day,
+                    recorded_by=practitioner,
+                )
+            )
+    return rows
+
+
 def _pick(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -131,6 +206,8 @@ def build(*, patients: int = 300, seed: int = 20261124, today: date | None = Non
     dict the floors above build on (service, users, teams, referrals, rng).
     Called by `iapt.demo.load_demo`, inside its transaction."""
     rng = random.Random(seed)
+    # Presenting problems draw from their own generator, so the rest of the demo is as before.
+    problem_rng = random.Random(seed + 603)
     today = today or timezone.localdate()
     service = Service.objects.create(
         name="Northbridge Talking Therapies (demo)", provider="Northbridge Demo NHS Foundation Trust", ods_code=DEMO_ODS
@@ -243,6 +320,10 @@ def build(*, patients: int = 300, seed: int = 20261124, today: date | None = Non
                 referral.opened_at = timezone.make_aware(
                     timezone.datetime.combine(referral.assessed_on or received, timezone.datetime.min.time())
                 )
+        problems = _demo_presenting_problems(problem_rng, referral, users, today=today)
         referral.save()
+        for problem in problems:
+            problem.referral = referral
+        PresentingProblem.objects.bulk_create(problems)
         referrals.append(referral)
     return {"created": True, "service": service, "users": users, "teams": teams, "referrals": referrals, "rng": rng}

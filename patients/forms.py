@@ -16,6 +16,7 @@ from .codes import (
     LONG_TERM_CONDITION_CHOICES,
     PREFERRED_LANGUAGE_CHOICES,
     ContactPreference,
+    PresentingProblemType,
     ProblemDescriptor,
     ReferralSource,
     ReferralStatus,
@@ -265,3 +266,38 @@ class ReferralEditForm(forms.Form):
 def _no_nul_validator(value):
     if value and "\x00" in value:
         raise forms.ValidationError("Remove the null characters from this text.")
+
+
+class PresentingProblemForm(forms.Form):
+    """Record a presenting problem (IDS603) on the record: primary or secondary,
+    the ICD-10 problem and the date it was recorded. `version` is the referral's,
+    for the same compare-and-swap as every edit of the record."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    kind = forms.ChoiceField(
+        label="Primary or secondary",
+        choices=PresentingProblemType.choices,
+        widget=forms.RadioSelect,
+        initial=PresentingProblemType.PRIMARY,
+    )
+    code = forms.ChoiceField(label="Problem (ICD-10)", choices=[("", "–")] + list(ProblemDescriptor.choices))
+    recorded_on = BoundedDateField(widget=DateInput, label="Date recorded", initial=timezone.localdate)
+
+    def __init__(self, *args, referral, **kwargs):
+        super().__init__(*args, initial={"version": referral.version}, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("patients:presenting_problem_add", args=[referral.pk])
+        self.helper.layout = Layout(
+            "version",
+            Row(Column("kind"), Column("code"), Column("recorded_on")),
+            Submit("submit", "Record problem"),
+        )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "version": data["version"],
+            "kind": data["kind"],
+            "code": data["code"],
+            "recorded_on": data["recorded_on"],
+        }

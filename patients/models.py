@@ -17,6 +17,7 @@ from .codes import (
     PREFERRED_LANGUAGE_CHOICES,
     EndCode,
     Ethnicity,
+    PresentingProblemType,
     ProblemDescriptor,
     ReferralSource,
     ReferralStatus,
@@ -227,3 +228,58 @@ class Referral(models.Model):
         if self.first_treatment_on and self.second_treatment_on:
             return (self.second_treatment_on - self.first_treatment_on).days
         return None
+
+
+class PresentingProblem(models.Model):
+    """One presenting problem of a referral as the data set carries it (IDS603
+    PresentingComplaints: ICD-10 code, primary or secondary, dated; DOMAIN.md "The
+    national data set"). The latest primary counts: the live primary row with the
+    latest `recorded_on` (one live primary per date, held below). Rows are never
+    deleted: a removed one keeps its row with `removed_at`, so the record shows
+    the history and the audit log matches it.
+
+    `Referral.problem_descriptor` is the current primary's code, kept by
+    patients.services.presenting_problem_record / _remove alone, in the same
+    transaction (decision 023)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="presenting_problems")
+    kind = models.CharField("type", max_length=1, choices=PresentingProblemType.choices)
+    code = models.CharField("problem (ICD-10)", max_length=5, choices=ProblemDescriptor.choices)
+    recorded_on = models.DateField("date recorded")
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-recorded_on", "-pk"]
+        constraints = [
+            # One live primary per date, so "the latest primary" is never a tie.
+            models.UniqueConstraint(
+                fields=["referral", "recorded_on"],
+                condition=Q(kind=PresentingProblemType.PRIMARY, removed_at__isnull=True),
+                name="presenting_problem_one_primary_per_day",
+            ),
+            # A secondary problem is listed once while it stands.
+            models.UniqueConstraint(
+                fields=["referral", "code"],
+                condition=Q(kind=PresentingProblemType.SECONDARY, removed_at__isnull=True),
+                name="presenting_problem_secondary_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=PresentingProblemType.values), name="presenting_problem_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__in=ProblemDescriptor.values), name="presenting_problem_code_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["referral", "kind", "-recorded_on"], name="presenting_problem_latest_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} problem {self.code} from {self.recorded_on:%d/%m/%Y}"
+
+    @property
+    def group(self) -> str:
+        from .presenting import group_label
+
+        return group_label(self.code)

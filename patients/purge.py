@@ -38,6 +38,7 @@ CLINICAL_RECORD_PLAN: tuple[tuple[str, str], ...] = (
     ("therapy_sessions.RiskAssessment", "referral__patient"),
     ("therapy_sessions.MeasureScore", "referral__patient"),
     ("therapy_sessions.TherapySession", "referral__patient"),
+    ("patients.PresentingProblem", "referral__patient"),
     ("patients.Referral", "patient"),
     ("patients.Patient", "pk"),
 )

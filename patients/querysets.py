@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from accounts.models import Role, SupervisionAssignment
 
-from .codes import OPEN_STATUSES
+from .codes import OPEN_STATUSES, PresentingProblemType
 
 
 def _supervisee_ids(user):
@@ -46,6 +46,26 @@ class ReferralQuerySet(models.QuerySet):
 
     def with_list_related(self):
         return self.select_related("patient", "assigned_practitioner", "team")
+
+    def problem_descriptor_disagreeing(self):
+        """Referrals whose problem_descriptor is not the code of their latest live
+        primary presenting problem ('' when none): what decision 023 promises
+        never happens. One query; empty when the invariant holds."""
+        from django.db.models import F, OuterRef, Subquery, Value
+        from django.db.models.functions import Coalesce
+
+        # The model through the relation, not an import: models.py imports this module.
+        problems = self.model._meta.get_field("presenting_problems").related_model
+        latest = (
+            problems.objects.filter(
+                referral=OuterRef("pk"), kind=PresentingProblemType.PRIMARY, removed_at__isnull=True
+            )
+            .order_by("-recorded_on", "-pk")
+            .values("code")[:1]
+        )
+        return self.annotate(current_primary=Coalesce(Subquery(latest), Value(""))).exclude(
+            problem_descriptor=F("current_primary")
+        )
 
 
 class PatientQuerySet(models.QuerySet):

@@ -200,3 +200,15 @@ def practitioners_for_allocation(*, user: User):
         .annotate(caseload_count=Coalesce(Subquery(open_cases, output_field=IntegerField()), 0))
         .order_by("last_name", "first_name", "pk")
     )
+
+
+def presenting_problems_for_record(referral) -> dict:
+    """The referral's presenting problems for its record page, newest first,
+    removed ones included (the history), and the id of the one that counts (the
+    latest live primary; DOMAIN.md "The national data set"). One query; the
+    caller has read the referral through referral_get_for_user (audited)."""
+    from .codes import PresentingProblemType
+
+    problems = list(referral.presenting_problems.select_related("recorded_by", "removed_by"))
+    current = next((p.pk for p in problems if p.kind == PresentingProblemType.PRIMARY and p.removed_at is None), None)
+    return {"problems": problems, "current_primary_id": current}

@@ -14,8 +14,8 @@ from accounts.models import AccessAction, Role, Team, User
 from accounts.policy import WriteAction
 
 from . import nhs_number as nhs
-from .codes import ReferralStatus
-from .models import Patient, Referral
+from .codes import PresentingProblemType, ReferralStatus
+from .models import Patient, PresentingProblem, Referral
 from .names import normalise_name
 
 MINIMUM_AGE = 18  # DOMAIN.md "Stepped care": people under 18 are not for this service
@@ -130,7 +130,6 @@ def referral_register(
         team=team,
         source=source,
         received_on=received_on,
-        problem_descriptor=problem_descriptor,
         status=ReferralStatus.RECEIVED,
         reason_notes=notes,
         created_by=user,
@@ -138,7 +137,22 @@ def referral_register(
     audit_record(
         user=user, action=AccessAction.CREATE, object_type="referral", object_id=referral.pk, patient_id=patient.pk
     )
+    if problem_descriptor:
+        # A problem known at referral is its first primary, dated the day it was received (decision 023).
+        _primary_from_descriptor(user=user, referral=referral, code=problem_descriptor, recorded_on=received_on)
     return referral
+
+
+def _primary_from_descriptor(*, user: User, referral: Referral, code: str, recorded_on: date) -> None:
+    """A primary recorded through a form's or the API's `problem_descriptor` field:
+    its errors are that field's."""
+    try:
+        _presenting_problem_add(
+            user=user, referral=referral, kind=PresentingProblemType.PRIMARY, code=code, recorded_on=recorded_on
+        )
+    except ValidationError as exc:
+        messages = [m for ms in exc.message_dict.values() for m in ms] if hasattr(exc, "error_dict") else exc.messages
+        raise ValidationError({"problem_descriptor": messages}) from exc
 
 
 @transaction.atomic
@@ -321,6 +335,8 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
             errors["received_on"] = message
         elif first_contact and received_on > timezone.localtime(first_contact).date():
             errors["received_on"] = "The referral date cannot be after its first recorded contact."
+        elif referral.presenting_problems.filter(removed_at__isnull=True, recorded_on__lt=received_on).exists():
+            errors["received_on"] = "The referral date cannot be after a presenting problem recorded for it."
     team = changes.get("team")
     if team is not None and team.service_id != referral.service_id:
         errors["team"] = "Choose a team of this referral's service."
@@ -331,11 +347,20 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
     values = dict(changes)
     if "notes" in values:
         values["reason_notes"] = values.pop("notes") or ""
-    if "problem_descriptor" in values:
-        values["problem_descriptor"] = values["problem_descriptor"] or ""
+    # The problem descriptor is the current primary presenting problem: a change
+    # here records a new primary dated today, through the one function that keeps
+    # the two in step (decision 023); it is never cleared by an edit.
+    problem = values.pop("problem_descriptor", None) or ""
+    if not problem and changes.get("problem_descriptor") is not None and referral.problem_descriptor:
+        raise ValidationError(
+            {"problem_descriptor": "A recorded primary problem is changed, not cleared: remove it on the record."}
+        )
     if values.get("source", referral.source) != referral.source:
         values["source_recorded_as"] = ""  # the exact source is now recorded (decision 022)
     compare_and_swap(model=Referral, pk=referral.pk, version=version, changes=values, label="referral")
+    if problem and problem != referral.problem_descriptor:
+        referral.refresh_from_db()
+        _primary_from_descriptor(user=user, referral=referral, code=problem, recorded_on=timezone.localdate())
     audit_record(
         user=user,
         action=AccessAction.UPDATE,
@@ -346,3 +371,167 @@ def referral_update(*, user: User, referral: Referral, version: int, **changes) 
     )
     referral.refresh_from_db()
     return referral
+
+
+# Presenting problems (IDS603): decision 023. The referral's problem_descriptor is
+# the current primary's code and is written only here, in the transaction that
+# adds or removes a row, so every reader (reports' SQL, supervision's sweep, the
+# record pages) keeps reading one column.
+
+
+def presenting_problem_date_error(referral: Referral, recorded_on: date | None, *, today: date) -> str | None:
+    """The date a presenting problem is recorded on: given, not in the future, not
+    before the referral was received and not after it ended (so the latest
+    primary is also the latest as at the end of treatment; DOMAIN.md "The
+    national data set": dates in order, referral <= contacts <= discharge)."""
+    if recorded_on is None:
+        return "Give the date the problem was recorded."
+    if recorded_on > today:
+        return "The date cannot be in the future."
+    if recorded_on < referral.received_on:
+        return f"The date cannot be before the referral was received ({referral.received_on:%d/%m/%Y})."
+    if referral.ended_on and recorded_on > referral.ended_on:
+        return f"The date cannot be after the referral ended ({referral.ended_on:%d/%m/%Y})."
+    return None
+
+
+def current_primary_code(referral_id) -> str:
+    """The code of the latest live primary presenting problem, '' when none
+    (DOMAIN.md: the latest primary counts). One query."""
+    return (
+        PresentingProblem.objects.filter(
+            referral_id=referral_id, kind=PresentingProblemType.PRIMARY, removed_at__isnull=True
+        )
+        .order_by("-recorded_on", "-pk")
+        .values_list("code", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _presenting_problem_add(
+    *, user: User | None, referral: Referral, kind: str, code: str, recorded_on: date
+) -> PresentingProblem:
+    """Adds one row and brings the referral's problem_descriptor to the current
+    primary. The caller holds the referral's row (a lock or its compare-and-swap)
+    and has checked who may write. ValidationError with field messages (code,
+    kind, recorded_on); nothing written then."""
+    from .codes import ProblemDescriptor
+
+    errors: dict[str, str] = {}
+    if kind not in PresentingProblemType.values:
+        errors["kind"] = "Choose primary or secondary."
+    if code not in ProblemDescriptor.values:
+        errors["code"] = "Choose a problem from the list."
+    if message := presenting_problem_date_error(referral, recorded_on, today=timezone.localdate()):
+        errors["recorded_on"] = message
+    if errors:
+        raise ValidationError(errors)
+    live = PresentingProblem.objects.filter(referral_id=referral.pk, removed_at__isnull=True)
+    now = timezone.now()
+    if kind == PresentingProblemType.PRIMARY:
+        same_day = live.filter(kind=kind, recorded_on=recorded_on).first()
+        if same_day is not None:
+            if same_day.code == code:
+                return same_day  # recorded already: no duplicate
+            # A second primary on one day corrects the first (one live primary per date).
+            same_day.removed_at, same_day.removed_by = now, user
+            same_day.save(update_fields=["removed_at", "removed_by"])
+    else:
+        if live.filter(kind=kind, code=code).exists():
+            raise ValidationError({"code": "This secondary problem is already recorded."})
+        if current_primary_code(referral.pk) == code:
+            raise ValidationError({"code": "This is the primary problem: choose a different secondary problem."})
+    problem = PresentingProblem.objects.create(
+        referral_id=referral.pk, kind=kind, code=code, recorded_on=recorded_on, recorded_by=user
+    )
+    _sync_problem_descriptor(referral)
+    audit_record(
+        user=user,
+        action=AccessAction.CREATE,
+        object_type="presentingproblem",
+        object_id=problem.pk,
+        patient_id=referral.patient_id,
+        detail={"kind": kind},
+    )
+    return problem
+
+
+def _sync_problem_descriptor(referral: Referral) -> None:
+    code = current_primary_code(referral.pk)
+    if referral.problem_descriptor != code:
+        Referral.objects.filter(pk=referral.pk).update(problem_descriptor=code, updated_at=timezone.now())
+        referral.problem_descriptor = code
+
+
+def _check_presenting_write(user: User, referral: Referral) -> None:
+    policy.require(WriteAction.SESSION_RECORD, user, referral)
+    if not referral.is_open:
+        raise ValidationError("This referral has ended; its record is read-only except for a recorded amendment.")
+
+
+@transaction.atomic
+def presenting_problem_record(
+    *, user: User, referral: Referral, version: int, kind: str, code: str, recorded_on: date | None
+) -> PresentingProblem:
+    """Records a presenting problem (IDS603): a primary (a new primary from its
+    date on replaces the one before as the one that counts; the earlier stays as
+    history) or a secondary. The practitioner holding the case or their
+    supervisor (PermissionDenied otherwise), on an open referral, if nobody
+    saved the referral since `version` was read (VersionConflict, nothing
+    written). ValidationError with field messages (kind, code, recorded_on)."""
+    from core.concurrency import compare_and_swap
+
+    _check_presenting_write(user, referral)
+    # The compare-and-swap takes the referral's row lock before anything is read.
+    referral.version = compare_and_swap(model=Referral, pk=referral.pk, version=version, changes={}, label="referral")
+    problem = _presenting_problem_add(user=user, referral=referral, kind=kind, code=code, recorded_on=recorded_on)
+    return problem
+
+
+@transaction.atomic
+def presenting_problem_remove(*, user: User, problem: PresentingProblem, version: int) -> PresentingProblem:
+    """Removes a presenting problem recorded in error (a secondary no longer
+    present, or a wrong primary): the row stays, marked removed, so the history
+    keeps it; the current primary is then the latest one left. Same rules as
+    presenting_problem_record."""
+    from core.concurrency import compare_and_swap
+
+    referral = problem.referral
+    _check_presenting_write(user, referral)
+    referral.version = compare_and_swap(model=Referral, pk=referral.pk, version=version, changes={}, label="referral")
+    problem = PresentingProblem.objects.get(pk=problem.pk)
+    if problem.removed_at is not None:
+        raise ValidationError("This problem was removed already.")
+    problem.removed_at, problem.removed_by = timezone.now(), user
+    problem.save(update_fields=["removed_at", "removed_by"])
+    _sync_problem_descriptor(referral)
+    audit_record(
+        user=user,
+        action=AccessAction.DELETE,
+        object_type="presentingproblem",
+        object_id=problem.pk,
+        patient_id=referral.patient_id,
+        detail={"kind": problem.kind},
+    )
+    return problem
+
+
+def presenting_problems_at_assessment(*, user: User, referral: Referral, on: date, problems) -> None:
+    """The assessment's presenting problems, `problems` as (kind, code) pairs, all
+    dated `on`. Called by the assessment service (sessions), which holds the
+    referral's row lock and has checked who records; a secondary already standing
+    is kept, not listed twice. Errors are keyed as the assessment form's fields."""
+    standing = set(
+        PresentingProblem.objects.filter(
+            referral_id=referral.pk, kind=PresentingProblemType.SECONDARY, removed_at__isnull=True
+        ).values_list("code", flat=True)
+    )
+    for kind, code in problems:
+        if kind == PresentingProblemType.SECONDARY and code in standing:
+            continue
+        field = "problem_descriptor" if kind == PresentingProblemType.PRIMARY else "secondary_problems"
+        try:
+            _presenting_problem_add(user=user, referral=referral, kind=kind, code=code, recorded_on=on)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc

@@ -13,7 +13,14 @@ from core.forms import apply_validation_error
 from core.once import submit_once
 
 from . import selectors, services
-from .forms import PatientEditForm, PatientSearchForm, ReferralEditForm, ReferralFilterForm, RegistrationForm
+from .forms import (
+    PatientEditForm,
+    PatientSearchForm,
+    PresentingProblemForm,
+    ReferralEditForm,
+    ReferralFilterForm,
+    RegistrationForm,
+)
 
 PAGE_SIZE = 50
 # Who allocates referrals in the browser (stepped_care.views.allocate; patients.services.referral_allocate).
@@ -142,3 +149,63 @@ def record_access(request, patient_id):
     entries = selectors.record_access_for_manager(user=request.user, patient_id=patient_id)
     page = Paginator(entries, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/record_access.html", {"page": page, "patient_id": patient_id})
+
+
+def _presenting_problem_referral(request, referral_id):
+    """The referral (404 outside a relationship, the read audited) and the
+    clinical write rule (403: the practitioner holding the case or their supervisor)."""
+    from accounts import policy
+    from accounts.policy import WriteAction
+
+    referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    policy.require(WriteAction.SESSION_RECORD, request.user, referral)
+    return referral
+
+
+def presenting_problem_add(request, referral_id):
+    """Record a primary or secondary presenting problem (IDS603). A stale save or a
+    refused value shows the form again with what was typed."""
+    referral = _presenting_problem_referral(request, referral_id)
+    form = PresentingProblemForm(request.POST or None, referral=referral)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.presenting_problem_record(user=request.user, referral=referral, **form.service_kwargs())
+        except VersionConflict as exc:
+            _conflict(request, form, exc, exc.current)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Presenting problem recorded.")
+            return redirect("sessions:record", referral.pk)
+    return render(
+        request,
+        "patients/presenting_problem_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "patient": referral.patient,
+            **selectors.presenting_problems_for_record(referral),
+        },
+    )
+
+
+def presenting_problem_remove(request, referral_id, problem_id):
+    """Remove a presenting problem recorded in error (POST only; it stays in the
+    history, marked removed)."""
+    from django.http import Http404
+
+    referral = _presenting_problem_referral(request, referral_id)
+    problem = referral.presenting_problems.filter(pk=problem_id).first()
+    if problem is None:
+        raise Http404
+    if request.method != "POST":
+        return redirect("sessions:record", referral.pk)
+    try:
+        services.presenting_problem_remove(user=request.user, problem=problem, version=request.POST.get("version"))
+    except VersionConflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Presenting problem removed.")
+    return redirect("sessions:record", referral.pk)

@@ -415,7 +415,16 @@ def _no_nul(value: str) -> str:
 class AssessmentForm(SessionForm):
     """The first contact: a session with measures, the problem descriptor and the step decision."""
 
-    problem_descriptor = forms.ChoiceField(choices=[("", "–")] + list(ProblemDescriptor.choices))
+    problem_descriptor = forms.ChoiceField(
+        label="Primary problem (ICD-10)", choices=[("", "–")] + list(ProblemDescriptor.choices)
+    )
+    secondary_problems = forms.MultipleChoiceField(
+        label="Secondary problems",
+        choices=ProblemDescriptor.choices,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text="Any others present (IDS603); the primary is the one treated.",
+    )
     step = forms.TypedChoiceField(
         label="Step decision",
         choices=[

@@ -345,23 +345,36 @@ def assessment_record(
     step_reason: str,
     exclusions=(),
     override_reason: str = "",
+    secondary_problems=(),
     **session_kwargs,
 ) -> TherapySession:
     """The first contact (DOMAIN.md "Stepped care"): measures, risk, problem
     descriptor and the step decision. The under-18 exclusion is computed from the
-    date of birth, never ticked by hand."""
-    from patients.codes import ProblemDescriptor
+    date of birth, never ticked by hand. The problem descriptor is recorded as
+    the primary presenting problem and `secondary_problems` (ICD-10 codes) as
+    secondary ones, all dated the day of the assessment (IDS603; decision 023)."""
+    from patients.codes import PresentingProblemType, ProblemDescriptor
+    from patients.services import presenting_problems_at_assessment
     from stepped_care.services import step_decision_record
 
     if problem_descriptor not in ProblemDescriptor.values:
         raise ValidationError({"problem_descriptor": "Choose the problem descriptor."})
+    secondary_problems = list(dict.fromkeys(secondary_problems))
+    if problem_descriptor in secondary_problems:
+        raise ValidationError({"secondary_problems": "The primary problem is not also a secondary one."})
+    if any(code not in ProblemDescriptor.values for code in secondary_problems):
+        raise ValidationError({"secondary_problems": "Choose problems from the list."})
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.problem_descriptor != problem_descriptor:
-        referral.problem_descriptor = problem_descriptor
-        referral.save(update_fields=["problem_descriptor", "updated_at"])
     session = therapy_session_record(user=user, referral=referral, referral_locked=True, **session_kwargs)
     if session.attendance not in ATTENDED:
         raise ValidationError({"attendance": "An assessment the patient did not attend records no step decision."})
+    presenting_problems_at_assessment(
+        user=user,
+        referral=referral,
+        on=timezone.localtime(session.started_at).date(),
+        problems=[(PresentingProblemType.PRIMARY, problem_descriptor)]
+        + [(PresentingProblemType.SECONDARY, code) for code in secondary_problems],
+    )
     exclusions = list(exclusions)
     age = referral.patient.age_on(timezone.localtime(session.started_at).date())
     if age < 18 and "under18" not in exclusions:

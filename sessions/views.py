@@ -41,7 +41,14 @@ def referral_record(request, referral_id):
         "chart_series": measure_series(record["sessions"]),
         "can_record": referral.is_open and policy.allowed(WriteAction.SESSION_RECORD, request.user, referral),
         "can_amend": policy.allowed(WriteAction.AMENDMENT_RECORD, request.user, referral),
+        # IDS603: the history of presenting problems, and its form (decision 023)
+        **patient_selectors.presenting_problems_for_record(referral),
     }
+    context["can_change_problems"] = context["can_record"]
+    if context["can_record"]:
+        from patients.forms import PresentingProblemForm
+
+        context["problem_form"] = PresentingProblemForm(referral=referral)
     # the expected course behind the chart and the not-on-track flag, from the floors above (decision 021)
     return render(request, "sessions/record.html", hooks.record_context(referral, context))
 
@@ -183,6 +190,7 @@ def assessment_create(request, referral_id):
             user=request.user,
             referral=referral,
             problem_descriptor=data["problem_descriptor"],
+            secondary_problems=data["secondary_problems"],
             step=data["step"],
             step_reason=data["step_reason"],
             exclusions=data["exclusions"],

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Role, Service, SupervisionAssignment, Team, User
 from patients import nhs_number
-from patients.codes import ReferralSource, ReferralStatus, Sex
-from patients.models import Patient, Referral
+from patients.codes import PresentingProblemType, ReferralSource, ReferralStatus, Sex
+from patients.models import Patient, PresentingProblem, Referral
 
 _rng = random.Random(4242)
 
@@ -74,6 +74,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
 class ReferralFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Referral
+        skip_postgeneration_save = True  # the hook writes its own row; the referral needs no second save
 
     patient = factory.SubFactory(PatientFactory)
     service = factory.LazyAttribute(lambda o: o.patient.service)
@@ -83,6 +84,19 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     status = ReferralStatus.IN_TREATMENT
     current_step = 2
     opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=40))
+
+    @factory.post_generation
+    def presenting_problem(obj, create, extracted, **kwargs):
+        """A referral made with a problem descriptor has it as its primary
+        presenting problem, dated as the data migration dates it (decision 023),
+        so the two agree as the services keep them."""
+        if create and obj.problem_descriptor and extracted is not False:
+            PresentingProblem.objects.create(
+                referral=obj,
+                kind=PresentingProblemType.PRIMARY,
+                code=obj.problem_descriptor,
+                recorded_on=obj.assessed_on or obj.received_on,
+            )
 
 
 def phq9(total: int, item9: int = 0) -> list[int]:

@@ -391,6 +391,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "patients.codes.ReferralStatus",
+        "ProblemDescriptorEnum": "patients.codes.ProblemDescriptor",
         "StepChangeStatusEnum": "stepped_care.models.StepChangeStatus",
         "ExportStatusEnum": "reports.models.ExportStatus",
         "RiskLevelEnum": "sessions.api.RISK_LEVEL_CHOICES",

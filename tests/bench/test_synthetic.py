@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, Service, SupervisionAssignment, User
@@ -47,6 +48,23 @@ def test_counts_and_ratios(year):
     assert service.teams.count() == synthetic.TEAMS_PER_SERVICE
     # every practitioner has a current case-management supervisor
     assert SupervisionAssignment.objects.current().filter(kind="case_management").count() == practitioners
+
+
+def test_presenting_problems_are_generated_in_step_with_the_descriptor(year):
+    """IDS603 (decision 023): every referral's primary dated its assessment (or
+    receipt), a fifth of the assessed with a secondary, and problem_descriptor
+    the latest primary."""
+    from patients.codes import PresentingProblemType
+    from patients.models import PresentingProblem
+
+    assert not Referral.objects.problem_descriptor_disagreeing().exists()
+    primaries = PresentingProblem.objects.filter(kind=PresentingProblemType.PRIMARY)
+    assert primaries.count() == Referral.objects.exclude(problem_descriptor="").count()
+    assert not primaries.exclude(recorded_on__gte=F("referral__received_on")).exists()
+    assessed = Referral.objects.filter(assessed_on__isnull=False)
+    assert not primaries.filter(referral__in=assessed).exclude(recorded_on=F("referral__assessed_on")).exists()
+    secondaries = PresentingProblem.objects.filter(kind=PresentingProblemType.SECONDARY).count()
+    assert 0.12 < secondaries / assessed.count() < 0.28
 
 
 def test_nhs_numbers_are_valid_and_distinct(year):

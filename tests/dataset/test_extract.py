@@ -169,3 +169,46 @@ def test_key_metrics_count_the_month_as_nhs_england_does():
     assert metrics["EndedTreatedOnce"] == 1
     assert metrics["Count_FirstTreatment6WeeksFinishedCourseTreatment"] == 1
     assert metrics["Count_FirstTreatment18WeeksFinishedCourseTreatment"] == 1
+
+
+def test_every_presenting_problem_travels_dated_and_the_latest_primary_chooses_the_adsm_in_both():
+    """IDS603 carries the primary and secondary rows with their dates (decision
+    023); the primary changed from GAD (GAD-7) to social phobia (SPIN) counts for
+    the report and for the derivation from the files, so they agree that the
+    referral recovered (on GAD-7 alone it would not have)."""
+    service = ServiceFactory()
+    spin = Case(
+        received_on=date(2026, 1, 10),
+        ended_on=date(2026, 3, 20),
+        descriptor="F401",
+        problems=[("P", "F411", 0), ("S", "F32", 0), ("P", "F401", 30)],
+        visits=[
+            Visit(5, "01", scores={"PHQ9": 8, "GAD7": 9, "SPIN": 40}),
+            Visit(20, scores={"PHQ9": 7, "GAD7": 9, "SPIN": 30}),
+            Visit(50, scores={"PHQ9": 6, "GAD7": 9, "SPIN": 12}),
+        ],
+    )
+    removed = Case(received_on=date(2026, 2, 1), status="in_treatment", descriptor="F32")
+    referrals = build(service=service, cases=[spin, removed])
+    wrong = referrals[1].presenting_problems.create(kind="S", code="F99", recorded_on=date(2026, 2, 2))
+    wrong.removed_at = wrong.recorded_at
+    wrong.save()
+    buffer, _ = _written(service)
+    tables = read_extract(buffer)
+    rows = sorted(
+        (r["ServiceRequestId"] == local_id(referrals[0].pk), r["PresCompDate"], r["PresCompType"], r["PresComp"])
+        for r in tables["IDS603PresentingComplaints"]
+    )
+    assert rows == [
+        (False, "2026-02-01", "P", "F32"),  # the removed secondary does not travel
+        (True, "2026-01-10", "P", "F411"),
+        (True, "2026-01-10", "S", "F32"),
+        (True, "2026-02-09", "P", "F401"),
+    ]
+    derived = derive(tables)[local_id(referrals[0].pk)]
+    report = _report_rows(service, MONTH)[str(referrals[0].pk)]
+    assert report["finished_treatment"] is True
+    assert derived.Recovery_Flag is True and report["recovered"] is True
+    # the report's one column is the latest primary, as the files say
+    referrals[0].refresh_from_db()
+    assert referrals[0].problem_descriptor == "F401"

@@ -64,7 +64,11 @@ def test_unconfirmed_tools_travel_with_a_provisional_code_that_maps_back():
         ("F422", "Obsessive-compulsive disorder"),
         ("F432", "Other F40-F43"),
         ("F50", "Other mental health problem"),
-        ("Z00", "Unspecified"),
+        ("F502", "Other mental health problem"),
+        ("F411", "Generalised anxiety disorder"),
+        ("F99", "Unspecified"),
+        ("", "Unspecified"),
+        ("Z00", "Other recorded problem"),
     ],  # fmt: skip
 )
 def test_presenting_complaint_groups(code, group):
@@ -188,10 +192,57 @@ def test_seen_and_treated_end_code_needs_a_treatment_contact():
     assert ("end_code", "r1") in _rules(report, ERROR)
 
 
-def test_two_primary_problems_are_an_error():
+def test_two_primary_problems_on_the_latest_date_are_an_error():
     tables = _clean()
     tables["IDS603PresentingComplaints"].append(dict(tables["IDS603PresentingComplaints"][0], PresComp="F411"))
     assert ("one_primary", "r1") in _rules(validate_rows(tables), ERROR)
+
+
+def test_a_later_primary_is_history_not_an_error_and_secondaries_do_not_count():
+    # given: F32 from 10/09, then F411 from 01/10 (the latest counts), and a secondary on 01/10
+    tables = _clean()
+    first = tables["IDS603PresentingComplaints"][0]
+    tables["IDS603PresentingComplaints"] += [
+        dict(first, PresComp="F411", PresCompDate="2026-10-01"),
+        dict(first, PresComp="F32", PresCompType="S", PresCompDate="2026-10-01"),
+    ]
+    # when
+    report = validate_rows(tables)
+    # then
+    assert report.errors == 0, report.findings
+
+
+def test_a_second_primary_on_an_earlier_date_than_the_latest_is_no_error():
+    tables = _clean()
+    first = tables["IDS603PresentingComplaints"][0]
+    tables["IDS603PresentingComplaints"] += [dict(first, PresComp="F411"), dict(first, PresCompDate="2026-10-01")]
+    # two on 10/09 (superseded), one on 01/10: the current one is single
+    assert ("one_primary", "r1") not in _rules(validate_rows(tables), ERROR)
+
+
+@pytest.mark.parametrize(("day", "rule"), [("2026-08-31", "date_order"), ("2026-10-21", "date_order")])
+def test_a_problem_dated_outside_the_referral_is_an_error(day, rule):
+    tables = _clean()
+    tables["IDS603PresentingComplaints"][0]["PresCompDate"] = day
+    assert (rule, "r1") in _rules(validate_rows(tables), ERROR)
+
+
+def test_a_problem_code_off_the_national_list_is_an_error():
+    tables = _clean()
+    tables["IDS603PresentingComplaints"][0]["PresComp"] = "F20"  # schizophrenia: not a code this service records
+    assert ("code_list", "r1") in _rules(validate_rows(tables), ERROR)
+
+
+def test_an_assessed_referral_without_a_primary_is_a_warning_not_an_error():
+    tables = _clean()
+    tables["IDS101Referral"][0]["_assessed"] = True
+    tables["IDS603PresentingComplaints"][0]["PresCompType"] = "S"
+    report = validate_rows(tables)
+    assert ("no_primary", "r1") in _rules(report, WARNING)
+    assert ("no_primary", "r1") not in _rules(report, ERROR)
+    # not assessed: nothing to say
+    tables["IDS101Referral"][0]["_assessed"] = False
+    assert ("no_primary", "r1") not in _rules(validate_rows(tables), WARNING)
 
 
 def test_a_nearest_source_and_unconfirmed_codes_are_warnings_not_errors():

@@ -1,11 +1,12 @@
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from accounts.models import Role, User
 from patients import nhs_number
-from patients.codes import ReferralStatus
+from patients.codes import PresentingProblemType, ReferralStatus
 from patients.demo import DEMO_LOGINS
-from patients.models import Patient, Referral
+from patients.models import Patient, PresentingProblem, Referral
 
 
 @pytest.mark.django_db
@@ -22,6 +23,14 @@ def test_demo_loads_once_and_covers_every_role_and_state(settings):
     assert all(
         nhs_number.is_valid(n) and n.startswith("999") for n in Patient.objects.values_list("nhs_number", flat=True)
     )
+    # presenting problems (IDS603; decision 023): primaries, some changed, some secondaries, in step
+    assert not Referral.objects.problem_descriptor_disagreeing().exists()
+    problems = PresentingProblem.objects.all()
+    assert problems.filter(kind=PresentingProblemType.SECONDARY).exists()
+    changed = (
+        problems.filter(kind=PresentingProblemType.PRIMARY).values("referral").annotate(n=Count("id")).filter(n__gt=1)
+    )
+    assert changed.exists()
 
 
 @pytest.mark.django_db

@@ -47,10 +47,15 @@ def test_admin_registers_patient_and_referral(client, admin_user):
     assert patient.contact_preferences == ["telephone", "video"]
     referral = Referral.objects.get()
     assert referral.patient == patient and referral.status == "received" and referral.created_by == admin_user
+    # the problem descriptor known at referral is its first primary presenting problem (decision 023)
     assert set(AccessLog.objects.filter(action="create").values_list("object_type", flat=True)) == {
         "patient",
         "referral",
+        "presentingproblem",
     }
+    assert list(referral.presenting_problems.values_list("kind", "code", "recorded_on")) == [
+        ("P", "F411", referral.received_on)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from patients import nhs_number
-from patients.codes import ProblemDescriptor, ReferralSource
-from patients.models import Patient, Referral
+from patients.codes import PresentingProblemType, ProblemDescriptor, ReferralSource
+from patients.models import Patient, PresentingProblem, Referral
 from reports.outcomes import Contact, ScorePoint, referral_outcome
 from sessions import measures
 from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
@@ -78,6 +78,9 @@ class Case:
     family_name: str = "Testwood"
     team: object = None
     label: str = ""
+    # Earlier primary problems and secondary ones (IDS603), as (type, code, day
+    # after referral); `descriptor` is the latest primary, dated the day received.
+    problems: list[tuple[str, str, int]] = field(default_factory=list)
 
     def contacts(self, sessions) -> list[Contact]:
         return [Contact(s.started_at, s.appointment_type, s.attendance) for s in sessions]
@@ -127,6 +130,19 @@ def build(*, service, cases: list[Case], practitioner=None) -> list[Referral]:
             )
         )
     Referral.objects.bulk_create(referrals)
+    problems = []
+    for case, referral in zip(cases, referrals, strict=True):
+        rows = list(case.problems)
+        primaries = [row for row in rows if row[0] == PresentingProblemType.PRIMARY]
+        if case.descriptor and not primaries:
+            rows.append((PresentingProblemType.PRIMARY, case.descriptor, 0))
+        for kind, code, day in rows:
+            problems.append(
+                PresentingProblem(
+                    referral=referral, kind=kind, code=code, recorded_on=case.received_on + timedelta(days=day)
+                )
+            )
+    PresentingProblem.objects.bulk_create(problems)
     sessions, visits = [], []
     for case, referral in zip(cases, referrals, strict=True):
         referral.case = case

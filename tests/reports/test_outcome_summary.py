@@ -392,3 +392,28 @@ def test_issue_14_changed_the_definition_so_the_release_rebuilds_every_summary()
     before_issue_14 = "86f424026e9ce646343d154d5fc1813dce9706b2020c4b18fe6a54756145e5c1"
     assert definition_fingerprint() != before_issue_14
     assert "last_treatment_on" in refresh_statement()[0]
+
+
+def test_a_new_primary_problem_requeues_the_outcome_and_the_report_follows_it(pwp):
+    """Decision 023: recording a primary presenting problem changes the referral's
+    problem descriptor in the same transaction, which requeues its outcome
+    summary, so the stored report judges it on the new primary's ADSM."""
+    from patients.codes import PresentingProblemType, ProblemDescriptor
+    from patients.services import presenting_problem_record
+
+    referral = referral_for(pwp, problem_descriptor=ProblemDescriptor.GAD)
+    log(pwp, referral, days_ago=40)
+    log(pwp, referral, days_ago=20)
+    outcomes_refresh_all()
+    assert not queued(referral)
+    referral.refresh_from_db()
+    presenting_problem_record(
+        user=pwp,
+        referral=referral,
+        version=referral.version,
+        kind=PresentingProblemType.PRIMARY,
+        code=ProblemDescriptor.SOCIAL_PHOBIA,
+        recorded_on=timezone.localdate() - timedelta(days=10),
+    )
+    assert queued(referral)
+    assert_current(pwp.service)

@@ -168,6 +168,39 @@ def test_assessment_records_descriptor_and_step_decision(case):
     assert change.kind == "allocation" and change.status == "confirmed" and change.decided_by == pwp
 
 
+def test_assessment_records_the_primary_and_secondary_problems_dated_that_day(case):
+    """IDS603 (decision 023): the assessment's problem is the new primary, dated the
+    assessment; secondaries chosen with it are dated the same day."""
+    pwp, referral = case
+    started = timezone.now() - timedelta(hours=2)
+    kwargs = dict(
+        user=pwp,
+        referral=referral,
+        step=2,
+        step_reason="Moderate GAD with low mood",
+        started_at=started,
+        appointment_type="01",
+        attendance="5",
+        medium="02",
+        measure_items={"PHQ9": phq9(8), "GAD7": gad7(13)},
+    )
+    with pytest.raises(ValidationError) as exc:
+        assessment_record(problem_descriptor="F411", secondary_problems=["F411"], **kwargs)
+    assert "secondary_problems" in exc.value.message_dict
+    assert not TherapySession.objects.exists()
+    assessment_record(problem_descriptor="F411", secondary_problems=["F32", "F510"], **kwargs)
+    referral.refresh_from_db()
+    day = timezone.localtime(started).date()
+    live = referral.presenting_problems.filter(removed_at__isnull=True)
+    assert referral.problem_descriptor == "F411"
+    assert set(live.values_list("kind", "code", "recorded_on")) == {
+        ("P", "F32", referral.received_on),  # the referral's own, before the assessment
+        ("P", "F411", day),
+        ("S", "F32", day),
+        ("S", "F510", day),
+    }
+
+
 def test_step2_refused_for_exclusions_without_override(case):
     pwp, referral = case
     kwargs = dict(
