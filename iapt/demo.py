@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from dataset import demo as dataset_demo
 from feedback import demo as feedback_demo
@@ -34,8 +34,23 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
         return {"created": False}
     result = patients_demo.build(patients=patients, seed=seed, today=today)
     sessions_demo.build(result)
+    _analyze_bulk_loaded_tables()
     reports_demo.grant_demo_permissions(result["users"])
     feedback_demo.build(result)
     supervision_demo.build(result)
     dataset_demo.build(result)
     return result
+
+
+def _analyze_bulk_loaded_tables() -> None:
+    """ANALYZE the tables the demo has just filled, inside its transaction (ANALYZE
+    may run in one, and samples the rows the transaction sees). Without it the
+    planner plans the expected course and the flag sweep that follow for tables
+    it last saw empty: a nested loop over every score for every case ran the
+    sweep's score statement for over ten minutes on 300 patients."""
+    from patients.models import Patient, PresentingProblem, Referral
+    from sessions.models import MeasureScore, TherapySession
+
+    tables = [m._meta.db_table for m in (Patient, Referral, PresentingProblem, TherapySession, MeasureScore)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))

@@ -20,14 +20,11 @@ from dataset.extract import (
     assessment_tool_sql,
     local_id,
     read_extract,
-    source_of_referral_sql,
-    therapy_type_sql,
     write_extract,
 )
 from patients.codes import ReferralSource
 from patients.models import Patient
 from sessions.models import MeasureScore, TherapySession
-from stepped_care.decision_support import LABELS
 from tests.factories import ServiceFactory
 from tests.reports.factories import Case, Visit, build, random_cases
 
@@ -49,11 +46,8 @@ def _sql_value(expression_for, value):
         return cursor.fetchone()[0] or ""
 
 
-def test_the_code_maps_in_sql_are_dataset_codes_maps():
-    for stored in [*ReferralSource.values, *codes.SOURCE_OF_REFERRAL, "not-a-source"]:
-        assert _sql_value(source_of_referral_sql, stored) == codes.source_of_referral(stored)[0], stored
-    for intervention in [*LABELS, "not-an-intervention", ""]:
-        assert _sql_value(therapy_type_sql, intervention) == codes.therapy_type(intervention)[0], intervention
+def test_the_tool_code_map_in_sql_is_dataset_codes_map():
+    # sources and therapy types are stored as national codes and written as stored (decision 022)
     for instrument in ["PHQ9", "GAD7", "WSAS", "MI", "SPIN"]:
         assert _sql_value(assessment_tool_sql, instrument) == codes.assessment_tool(instrument).code, instrument
 
@@ -79,8 +73,9 @@ def test_each_value_is_written_as_the_data_set_has_it():
         started_at=datetime(2026, 3, 29, 1, 30, 15, 900000, tzinfo=UTC), duration_minutes=None
     )
     TherapySession.objects.filter(pk=first.pk).update(
-        interventions=["couple_therapy", "cbt", "gsh"], duration_minutes=50
+        interventions=["couple_therapy", "cbt", "gsh"], therapy_type="1129471000000105", duration_minutes=50
     )
+    TherapySession.objects.filter(pk=last.pk).update(therapy_type="")
     tables = read_extract(_write(service)[0])
 
     patient = next(r for r in tables["IDS001MPI"] if r["LocalPatientId"] == local_id(treated.patient_id))
@@ -97,9 +92,7 @@ def test_each_value_is_written_as_the_data_set_has_it():
     assert contacts[str(first.pk)]["CareContTime"] == "10:00:00"  # Greenwich time before the change
     activities = [r for r in tables["IDS202CareActivity"] if r["ServiceRequestId"] == local_id(treated.pk)]
     assert [(a["CareActId"], a["CodeProcAndProcStatus"], a["ClinContactDurOfCareAct"]) for a in activities] == [
-        (f"{first.pk}-1", "1129471000000105", "50"),
-        (f"{first.pk}-2", codes.OTHER_HIGH_INTENSITY, ""),
-        (f"{first.pk}-3", codes.OTHER_LOW_INTENSITY, ""),
+        (f"{first.pk}-1", "1129471000000105", "50"),  # one activity a contact, its stored therapy type
         (f"{last.pk}-1", "", ""),  # attended, nothing recorded: one activity for its scores; the missed one has none
     ]
     scores = sorted(
@@ -140,7 +133,7 @@ def test_the_validated_build_writes_the_same_bytes_and_validates_the_rows_the_fi
                 assert {k: hook_row[k] for k in file_row} == file_row, name
     referral = seen["IDS101Referral"][0]
     assert local_id(referral["_referral"].replace("-", "")) == referral["ServiceRequestId"]
-    assert referral["_source"] in ReferralSource.values
+    assert referral["SourceOfReferralIAPT"] in ReferralSource.values and referral["_source_recorded_as"] == ""
 
 
 def test_a_value_with_a_comma_or_a_quote_is_quoted_and_read_back_whole():
@@ -155,8 +148,10 @@ def test_a_value_with_a_comma_or_a_quote_is_quoted_and_read_back_whole():
         appointment_type="02",
         attendance="5",
         medium="02",
-        interventions=['cbt,"x'],
+        interventions=["cbt"],
+        therapy_type=codes.OTHER_LOW_INTENSITY,
     )
+    type(referral).objects.filter(pk=referral.pk).update(source_recorded_as='emp,"loyer')
     seen = []
     buffer, _ = _write(service, rows_hook=lambda table, row: seen.append(row) if table == "IDS001MPI" else None)
     with zipfile.ZipFile(buffer) as archive:
@@ -168,5 +163,6 @@ def test_a_value_with_a_comma_or_a_quote_is_quoted_and_read_back_whole():
     with zipfile.ZipFile(buffer) as validated, zipfile.ZipFile(plain) as unvalidated:
         activities = validated.read("IDS202CareActivity.csv")
         assert activities == unvalidated.read("IDS202CareActivity.csv")
+        assert validated.read("IDS101Referral.csv") == unvalidated.read("IDS101Referral.csv")
     (activity,) = list(csv.DictReader(io.StringIO(activities.decode())))
     assert activity["CodeProcAndProcStatus"] == codes.OTHER_LOW_INTENSITY
