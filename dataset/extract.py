@@ -254,9 +254,11 @@ def rows_presenting_complaints(scope: ExtractScope) -> Iterator[dict]:
 
 def _scores(scope: ExtractScope):
     return (
-        MeasureScore.objects.filter(
-            referral__in=referrals_in(scope), complete=True, taken_at__lt=scope.end_instant, total__isnull=False
-        )
+        # Only the scores that count (sessions.models.counting_scores_sql): a patient's
+        # unconfirmed pre-appointment answers are not submitted; once confirmed they
+        # are the session's score (IDS607) (docs/decisions/027-questionnaires.md).
+        MeasureScore.objects.counting()
+        .filter(referral__in=referrals_in(scope), complete=True, taken_at__lt=scope.end_instant, total__isnull=False)
         .order_by("referral_id", "taken_at", "pk")
         .values_list("session_id", "referral_id", "instrument", "total", "taken_at")
     )

@@ -46,6 +46,7 @@ from feedback.sql import band_case
 from patients.codes import ReferralStatus
 from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
+from sessions.models import counting_scores_sql
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,9 @@ WITH per_case AS (
     + _ANX_DESCRIPTORS
     + """
     ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
-    WHERE m.complete AND m.total IS NOT NULL
+    WHERE m.complete AND m.total IS NOT NULL AND """
+    + counting_scores_sql("m")
+    + """
       AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
     + _OPEN_CASE
     + """
@@ -228,7 +231,9 @@ _NOT_ON_TRACK = (
     + _ANX_DESCRIPTORS
     + """
         ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
-        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s
+        WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN %(feedback_instruments)s AND """
+    + counting_scores_sql("m")
+    + """
           AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
     + _OPEN_CASE
     + """
