@@ -8,12 +8,16 @@ token leaves the address bar; every page checks the link is still usable."""
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from accounts.audit import audit_record
@@ -77,7 +81,7 @@ def start(request, token: str):
         link = services.link_open(token=token[:100], date_of_birth=dob) if dob else None
         if link is not None:
             request.session.cycle_key()
-            request.session[SESSION_KEY] = str(link.pk)
+            request.session[SESSION_KEY] = _kept(link)
             return redirect("questionnaires:measure", step=1)
         context = {
             "values": {k: request.POST.get(k, "")[:4] for k in ("day", "month", "year")},
@@ -86,8 +90,38 @@ def start(request, token: str):
     return render(request, "questionnaires/start.html", context)
 
 
+def _kept(link) -> dict:
+    """What the browser's session keeps of the link it opened: its id, the
+    measures, when it expires and the answers so far (the patient's own)."""
+    return {
+        "id": str(link.pk),
+        "instruments": list(link.instruments),
+        "expires_at": link.expires_at.isoformat(),
+        "answers": dict(link.answers),
+    }
+
+
 def _link(request):
-    return services.link_verified(request.session.get(SESSION_KEY))
+    """The link, read again (its use, lock and expiry) for every write and the check page."""
+    kept = request.session.get(SESSION_KEY)
+    return services.link_verified(kept["id"]) if isinstance(kept, dict) else None
+
+
+class _KeptLink:
+    """The session's copy of a verified link, for showing a measure page without
+    a database read; a link used or locked meanwhile is refused at the next POST."""
+
+    def __init__(self, kept: dict):
+        self.pk = kept["id"]
+        self.instruments = kept["instruments"]
+        self.answers = kept["answers"]
+
+
+def _kept_link(request):
+    kept = request.session.get(SESSION_KEY)
+    if not isinstance(kept, dict) or datetime.fromisoformat(kept["expires_at"]) <= timezone.now():
+        return None
+    return _KeptLink(kept)
 
 
 def _ended(request):
@@ -95,26 +129,53 @@ def _ended(request):
     return render(request, "questionnaires/ended.html", status=410)
 
 
-def _questions(code: str, answers: list | None, errors: dict) -> list[dict]:
+@functools.cache
+def _options(code: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per item of the instrument: its (value, answer words) choices, built once a process."""
     instrument = measures.INSTRUMENTS[code]
-    wording = ITEMS.get(code, [])
     labels = ANSWERS.get(code)
-    rows = []
+    items = []
     for number in range(1, instrument.item_count + 1):
-        name = f"{code}_{number}"
         options = [
             (str(v), labels[v] if labels and v < len(labels) else str(v))
             for v in range(instrument.item_min, instrument.item_max + 1)
         ]
         if code == "WSAS" and number == 1:
             options.append((measures.NOT_IN_WORK, "Not applicable: I am not in work"))
+        items.append(tuple(options))
+    return tuple(items)
+
+
+def _radios(name: str, options, given: str) -> str:
+    """nhsuk-frontend's radios items (components/radios/template.njk), written
+    here rather than in a template loop: the page's 36-odd radios rendered by the
+    template engine cost more than the rest of the request (bench/questionnaires.py)."""
+    parts = []
+    for index, (value, label) in enumerate(options, start=1):
+        checked = " checked" if value == given else ""
+        parts.append(
+            f'<div class="nhsuk-radios__item"><input class="nhsuk-radios__input" id="{name}-{index}" '
+            f'name="{name}" type="radio" value="{escape(value)}"{checked}>'
+            f'<label class="nhsuk-label nhsuk-radios__label" for="{name}-{index}">{escape(label)}</label></div>'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label is escaped above
+
+
+def _questions(code: str, answers: list | None, errors: dict) -> list[dict]:
+    wording = ITEMS.get(code, [])
+    rows = []
+    for number, options in enumerate(_options(code), start=1):
+        name = f"{code}_{number}"
         given = answers[number - 1] if answers and number <= len(answers) else None
+        given = "" if given is None else str(given)
         rows.append(
             {
                 "name": name,
-                "number": number,
+                "number": str(number),
                 "text": wording[number - 1] if number <= len(wording) else f"Question {number}",
-                "options": [(value, label, value == ("" if given is None else str(given))) for value, label in options],
+                "options": options,
+                "given": given,
+                "radios": _radios(name, options, given),
                 "error": errors.get(name, ""),
             }
         )
@@ -126,7 +187,7 @@ def _questions(code: str, answers: list | None, errors: dict) -> list[dict]:
 def measure(request, step: int):
     """One measure (the link's step-th), every item required. POST saves the
     answers and goes on to the next measure, or to the check page."""
-    link = _link(request)
+    link = _link(request) if request.method == "POST" else _kept_link(request)
     if link is None:
         return _ended(request)
     if not 1 <= step <= len(link.instruments):
@@ -149,6 +210,7 @@ def measure(request, step: int):
                 items.append(raw if raw == measures.NOT_IN_WORK else int(raw))
         if not errors:
             services.answers_save(link=link, code=code, items=items)
+            request.session[SESSION_KEY] = _kept(link)
             if request.GET.get("change") or step == len(link.instruments):
                 return redirect("questionnaires:check")
             return redirect("questionnaires:measure", step=step + 1)
@@ -167,7 +229,7 @@ def measure(request, step: int):
 
 
 def _chosen(question: dict) -> str:
-    return next((label for _value, label, chosen in question["options"] if chosen), "")
+    return next((label for value, label in question["options"] if value == question["given"]), "")
 
 
 @public_view
@@ -202,9 +264,7 @@ def check(request):
             {
                 "name": measures.INSTRUMENTS[code].name,
                 "change": reverse("questionnaires:measure", args=[step]) + "?change=1",
-                "rows": [
-                    (q["text"], next((label for _v, label, chosen in q["options"] if chosen), "")) for q in questions
-                ],
+                "rows": [(q["text"], _chosen(q)) for q in questions],
             }
         )
     return render(request, "questionnaires/check.html", {"sections": sections})

@@ -192,6 +192,9 @@ class SessionForm(forms.Form):
     )
     confirm_no_adsm = forms.BooleanField(required=False, label="Save without it this session")
     risk_recorded = forms.BooleanField(required=False, label="Risk identified in this session")
+    # Set (hidden) when the form showed the patient's answers before the appointment:
+    # saving confirms them (questionnaires, issue 20 item 3).
+    confirm_patient_answers = forms.BooleanField(required=False, widget=forms.HiddenInput)
     risk_to_self = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
     risk_to_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
     risk_from_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
@@ -285,6 +288,7 @@ class SessionForm(forms.Form):
                     self.initial[name] = value
             if self.patient_answered_at is None or completed_at > self.patient_answered_at:
                 self.patient_answered_at = completed_at
+            self.initial["confirm_patient_answers"] = True
 
     @property
     def adsm_code(self) -> str | None:
@@ -404,6 +408,7 @@ class SessionForm(forms.Form):
             "measure_items": self.measure_items(),
             "risk_recorded": data["risk_recorded"],
             "risk": self.risk_input(),
+            "confirm_patient_answers": bool(data.get("confirm_patient_answers")),
         }
 
     def instrument_config(self) -> dict:

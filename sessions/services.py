@@ -128,6 +128,7 @@ def therapy_session_record(
     idempotency_key: str = "",
     enqueue_followup: bool = True,
     referral_locked: bool = False,
+    confirm_patient_answers: bool = False,
 ) -> TherapySession:
     """Records a care contact with its measures (DOMAIN.md "Measures"): the
     server scores every measure; PHQ-9 item 9 above 0, or risk recorded by the
@@ -200,7 +201,7 @@ def therapy_session_record(
         )
         for code, (items, result) in scores.items()
     )
-    if scores:
+    if scores and confirm_patient_answers:  # the form showed them (sessions/forms.py)
         _confirm_patient_answers(referral=referral, session=session)
     if risk is not None:
         RiskAssessment.objects.create(

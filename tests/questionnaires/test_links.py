@@ -4,11 +4,13 @@ lockout, expiry and use, one answer for every failure, the answers stored as the
 patient's own outside a contact, the at-once alert on PHQ-9 item 9, the session
 form filled from them and their confirmation, and the audit as the patient's."""
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -136,8 +138,8 @@ def test_the_patient_answers_one_measure_a_page_and_the_scores_are_theirs_outsid
     refused = client.post(reverse("questionnaires:measure", args=[1]), {"PHQ9_1": "2"})
     assert refused.status_code == 200 and "Select an answer for question 2" in refused.content.decode()
     assert 'value="2" checked' in refused.content.decode()
-    # queries: the session, the link (verified, usable); nothing per question
-    with django_assert_max_num_queries(3):
+    # queries: the browser session only (it keeps the verified link); nothing per question
+    with django_assert_max_num_queries(1):
         page = client.get(reverse("questionnaires:measure", args=[1]))
     assert page.status_code == 200 and page.content.decode().count('type="radio"') == 9 * 4
     _answer_all(client, link)
@@ -214,6 +216,7 @@ def test_the_session_form_shows_the_answers_and_saving_confirms_them_once(appoin
         medium="02",
         measure_items={"PHQ9": corrected, "GAD7": gad7(11)},
         enqueue_followup=False,
+        confirm_patient_answers=form.initial["confirm_patient_answers"],
     )
     # then the session's scores count, once; the patient's are linked to them
     counted = MeasureScore.objects.counting().filter(referral=referral)
@@ -233,3 +236,20 @@ def test_the_link_page_is_rate_limited_per_address(client, settings):
     answers = [client.get("/q/some-token/", REMOTE_ADDR=address).status_code for _ in range(4)]
     assert answers[:3] == [200, 200, 200] and answers[3] == 429
     assert client.get("/q/some-token/", REMOTE_ADDR=other).status_code == 200
+
+
+def test_the_demo_command_prints_a_fresh_link_that_opens(referral, settings, client):
+    settings.DEMO_ENABLED = True
+    out = io.StringIO()
+    call_command("questionnaire_demo_link", stdout=out)
+    url = out.getvalue().strip().splitlines()[-1]
+    path = "/" + url.split("/", 3)[3]
+    dob = referral.patient.date_of_birth
+    opened = client.post(path, {"day": dob.day, "month": dob.month, "year": dob.year})
+    assert opened.status_code == 302
+    # run again: a new link, the old one no longer opens
+    call_command("questionnaire_demo_link", stdout=io.StringIO())
+    assert QuestionnaireLink.objects.filter(referral=referral).count() == 1
+    settings.DEMO_ENABLED = False
+    with pytest.raises(CommandError):
+        call_command("questionnaire_demo_link", stdout=io.StringIO())
