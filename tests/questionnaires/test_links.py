@@ -253,3 +253,44 @@ def test_the_demo_command_prints_a_fresh_link_that_opens(referral, settings, cli
     settings.DEMO_ENABLED = False
     with pytest.raises(CommandError):
         call_command("questionnaire_demo_link", stdout=io.StringIO())
+
+
+def test_the_day_before_link_goes_only_to_appointments_tomorrow_not_yet_done(pwp, referral, notify):
+    from appointments.models import Appointment
+
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    starts = tomorrow.replace(hour=12, minute=0, second=0, microsecond=0)
+    due = Appointment.objects.create(referral=referral, practitioner=pwp, starts_at=starts,
+                                     ends_at=starts + timedelta(minutes=30), appointment_type="02", medium="02",
+                                     created_by=pwp)  # fmt: skip
+    later_one = Appointment.objects.create(referral=referral, practitioner=pwp, starts_at=starts + timedelta(days=3),
+                                           ends_at=starts + timedelta(days=3, minutes=30), appointment_type="02",
+                                           medium="02", created_by=pwp)  # fmt: skip
+    assert services.day_before_due() == [due.pk]
+    assert services.link_send(appointment_id=due.pk, kind=LinkKind.DAY_BEFORE)
+    assert services.day_before_due() == []  # sent once
+    assert later_one.pk not in services.day_before_due()
+    assert len(notify.notifications) == 1
+
+
+def test_the_session_form_reads_the_answers_in_one_query_at_any_size(appointment):
+    referral = appointment.referral
+
+    def queries_for_form() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            SessionForm(referral=referral).due_codes  # noqa: B018 - the form's reads, as the page makes them
+        return len(captured)
+
+    baseline = queries_for_form()
+    for answers in (1, 3):  # one questionnaire answered, then three more
+        for _ in range(answers):
+            link, token = _issue(appointment, LinkKind.DAY_BEFORE)
+            services.link_open(token=token, date_of_birth=referral.patient.date_of_birth)
+            for code in link.instruments:
+                services.answers_save(link=link, code=code, items={"PHQ9": phq9(9), "GAD7": gad7(7)}.get(code, [1] * 5))
+            services.questionnaire_submit(link=link)
+            QuestionnaireLink.objects.filter(pk=link.pk).delete()  # so the next one can be made for the test
+        assert queries_for_form() == baseline
