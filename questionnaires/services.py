@@ -178,11 +178,12 @@ def link_open(*, token: str, date_of_birth: date | None, now: datetime | None = 
     now = now or timezone.now()
     link = (
         QuestionnaireLink.objects.select_for_update(of=("self",))
-        .select_related("referral__patient")
+        .select_related("referral__patient", "appointment")
         .filter(token_hash=token_hash(token))
         .first()
     )
-    if link is None or not link.usable(now):
+    # a cancelled or rebooked appointment's link no longer opens (the new booking sends its own)
+    if link is None or not link.usable(now) or link.appointment.status != AppointmentStatus.BOOKED:
         return None
     patient_id = link.referral.patient_id
     if date_of_birth != link.referral.patient.date_of_birth:
@@ -215,8 +216,13 @@ def link_verified(link_id) -> QuestionnaireLink | None:
     """The link a browser session verified, while it is still usable."""
     if not link_id:
         return None
-    link = QuestionnaireLink.objects.select_related("referral").filter(pk=link_id, verified_at__isnull=False).first()
-    return link if link is not None and link.usable() else None
+    link = (
+        QuestionnaireLink.objects.select_related("referral", "appointment")
+        .filter(pk=link_id, verified_at__isnull=False)
+        .first()
+    )
+    ok = link is not None and link.usable() and link.appointment.status == AppointmentStatus.BOOKED
+    return link if ok else None
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessLog
+from appointments.models import AppointmentStatus
 from outbox.models import OutboxMessage
 from questionnaires import services
 from questionnaires.models import LinkKind, QuestionnaireLink
@@ -90,6 +91,10 @@ def test_the_link_expires_with_the_appointment_and_a_newer_link_replaces_it(appo
     newer, newer_token = _issue(appointment, LinkKind.DAY_BEFORE)
     assert services.link_open(token=token, date_of_birth=dob) is None
     assert services.link_open(token=newer_token, date_of_birth=dob).pk == newer.pk
+    # a cancelled appointment's link no longer opens
+    appointment.status = AppointmentStatus.CANCELLED_BY_PATIENT
+    appointment.save(update_fields=["status"])
+    assert services.link_open(token=newer_token, date_of_birth=dob) is None
 
 
 def _answer_all(client, link):
