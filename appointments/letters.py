@@ -91,7 +91,7 @@ def discharge_summary(referral: Referral) -> dict:
     attended sessions, first and last PHQ-9 and GAD-7 totals, and how it ended."""
     sessions = list(referral.sessions.all())
     scores: dict[str, list] = {}
-    for score in referral.measure_scores.filter(total__isnull=False).order_by("taken_at"):
+    for score in referral.measure_scores.counting().filter(total__isnull=False).order_by("taken_at"):
         scores.setdefault(score.instrument, []).append(int(score.total))
     return {
         "problem": referral.get_problem_descriptor_display() or "not recorded",

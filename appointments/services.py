@@ -120,6 +120,11 @@ def _create(**fields) -> Appointment:
         raise
 
 
+# Called with each new booking inside its transaction by floors above this one
+# (questionnaires: the link sent when an appointment is booked, issue 20 item 3).
+BOOKED_HOOKS: list = []
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -179,6 +184,8 @@ def appointment_book(
         object_id=appointment.pk,
         patient_id=referral.patient_id,
     )
+    for hook in BOOKED_HOOKS:
+        hook(appointment)
     return appointment
 
 

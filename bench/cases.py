@@ -138,7 +138,7 @@ WITH o AS (
            count(*) FILTER (WHERE m.complete) AS complete_n,
            bool_or(m.instrument = 'PHQ9' AND m.items[9] > 0 AND m.taken_at > o.since) AS item9
     FROM therapy_sessions_measurescore m JOIN o ON o.id = m.referral_id
-    WHERE m.instrument IN ('PHQ9', 'GAD7')
+    WHERE m.instrument IN ('PHQ9', 'GAD7') AND m.reported_by = 'clinician'
     GROUP BY m.referral_id
 ), ss AS (
     SELECT s.referral_id,
@@ -777,7 +777,7 @@ WITH finished AS (
     SELECT m.instrument, m.total::float8 AS total, row_number() OVER w AS k,
            first_value(m.total::float8) OVER w AS first
     FROM therapy_sessions_measurescore m JOIN finished f ON f.id = m.referral_id
-    WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN ({instruments})
+    WHERE m.complete AND m.total IS NOT NULL AND m.instrument IN ({instruments}) AND m.reported_by = 'clinician'
     WINDOW w AS (PARTITION BY m.referral_id, m.instrument ORDER BY m.taken_at, m.id)
 )
 SELECT s.instrument, e.label, s.k, count(*),

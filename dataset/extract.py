@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import Service
 from patients.models import Patient, PresentingProblem, Referral
 from sessions.codes import ATTENDED
-from sessions.models import MeasureScore, TherapySession
+from sessions.models import MeasureScore, TherapySession, counting_scores_sql
 
 from . import codes, spec
 
@@ -228,8 +228,14 @@ def _queries() -> dict[str, TableQuery]:
 
     sessions_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s")
     attended_from = per_referral(s, "s", f"{sc('started_at')} < %(end_instant)s AND {sc('attendance')} IN ({attended})")
+    # Only the scores that count (sessions.models.counting_scores_sql): a patient's
+    # unconfirmed pre-appointment answers are not submitted; once confirmed they
+    # are the session's score (IDS607) (docs/decisions/027-questionnaires.md).
     scores_from = per_referral(
-        m, "m", f"{mc('complete')} AND {mc('taken_at')} < %(end_instant)s AND {mc('total')} IS NOT NULL"
+        m,
+        "m",
+        f"{mc('complete')} AND {mc('taken_at')} < %(end_instant)s AND {mc('total')} IS NOT NULL"
+        f" AND {counting_scores_sql('m')}",
     )
     scores_order = f"ORDER BY {mc('referral')}, {mc('taken_at')}, {mc('id')}"
     return {

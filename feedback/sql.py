@@ -23,6 +23,7 @@ WITH finished AS (
     FROM therapy_sessions_measurescore m
     JOIN finished f ON f.id = m.referral_id
     WHERE m.complete AND m.total IS NOT NULL AND m.instrument = ANY(%(instruments)s)
+      AND m.reported_by = 'clinician' -- the scores that count: sessions.models.counting_scores_sql
     WINDOW w AS (PARTITION BY m.referral_id, m.instrument ORDER BY m.taken_at, m.id)
 ), banded AS (
     SELECT instrument, k, total, {band} AS band FROM scored WHERE k <= %(max_session)s

@@ -34,6 +34,7 @@ urlpatterns = [
     path("dataset/", include("dataset.urls")),
     path("api/", include("iapt.api_urls")),
     path("", include("core.public")),
+    path("", include("questionnaires.views")),
 ]
 
 handler500 = "iapt.views.server_error"

@@ -31,6 +31,7 @@ CLINICAL_RECORD_PLAN: tuple[tuple[str, str], ...] = (
     ("supervision.Flag", "referral__patient"),
     ("supervision.CaseReview", "referral__patient"),
     ("stepped_care.StepChange", "referral__patient"),
+    ("questionnaires.QuestionnaireLink", "referral__patient"),
     ("appointments.Reminder", "appointment__referral__patient"),
     ("appointments.Letter", "referral__patient"),
     ("appointments.Appointment", "referral__patient"),

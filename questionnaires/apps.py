@@ -9,3 +9,11 @@ class QuestionnairesConfig(AppConfig):
 
     name = "questionnaires"
     verbose_name = "Questionnaires"
+
+    def ready(self):
+        from appointments.services import BOOKED_HOOKS
+
+        from .hooks import appointment_booked
+
+        if appointment_booked not in BOOKED_HOOKS:
+            BOOKED_HOOKS.append(appointment_booked)

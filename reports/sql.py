@@ -175,6 +175,7 @@ MEASURE_SUMMARY = """(
         WHERE ms.referral_id = r.id
           AND ms.complete AND ms.total IS NOT NULL
           AND ms.instrument IN (%(phq)s, %(gad)s, da.instrument)
+          AND ms.reported_by = 'clinician' -- the scores that count: sessions.models.counting_scores_sql
     ) y
 )"""
 MEASURE_COLUMNS = (

@@ -3,7 +3,6 @@ import functools
 from dataclasses import dataclass
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -12,7 +11,7 @@ from core.forms import BoundedDateField, DateInput, bootstrap_widgets
 from patients.codes import EndCode, ProblemDescriptor
 from patients.models import Referral
 
-from . import measure_schedule, measures
+from . import measures
 from .codes import APPOINTMENT_TYPES, ATTENDANCE, ATTENDED, CONSULTATION_MEDIUM, RISK_LEVELS
 from .item_text import answer_label, item_label
 from .services import RiskInput
@@ -193,6 +192,9 @@ class SessionForm(forms.Form):
     )
     confirm_no_adsm = forms.BooleanField(required=False, label="Save without it this session")
     risk_recorded = forms.BooleanField(required=False, label="Risk identified in this session")
+    # Set (hidden) when the form showed the patient's answers before the appointment:
+    # saving confirms them (questionnaires, issue 20 item 3).
+    confirm_patient_answers = forms.BooleanField(required=False, widget=forms.HiddenInput)
     risk_to_self = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
     risk_to_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
     risk_from_others = _ReferenceChoiceField(choices=[("", "–")] + list(RISK_LEVELS.items()), required=False)
@@ -223,8 +225,10 @@ class SessionForm(forms.Form):
         adsm = self.adsm_code
         if adsm:
             self.fields["confirm_no_adsm"].label = f"{measures.INSTRUMENTS[adsm].name} not collected this session"
+        self.patient_answered_at = None
         if not self.is_bound:
             self._initial_from_last_session()
+            self._initial_from_patient_answers()
 
     def _initial_from_last_session(self) -> None:
         """A routine session repeats the last one's medium and interventions
@@ -242,6 +246,50 @@ class SessionForm(forms.Form):
             known = {code for code, _ in self.fields["interventions"].choices}
             self.fields["interventions"].initial = [i for i in last["interventions"] if i in known]
 
+    def _initial_from_patient_answers(self) -> None:
+        """The patient's answers before this appointment (questionnaires, issue 20
+        item 3), filled in for the practitioner to go through with the patient and
+        confirm: the latest unconfirmed answers of each measure since the last
+        session. A draft's answers win. One query, on the form shown only."""
+        from datetime import UTC, datetime
+
+        from django.db.models import DateTimeField, Max, OuterRef, Subquery, Value
+        from django.db.models.functions import Coalesce
+
+        from .models import MeasureScore, TherapySession
+
+        last_session = (
+            TherapySession.objects.filter(referral=self.referral)
+            .values("referral")
+            .annotate(last=Max("started_at"))
+            .values("last")
+        )
+        rows = (
+            MeasureScore.objects.awaiting_confirmation()
+            .filter(referral=self.referral, instrument__in=self.instrument_codes)
+            .filter(
+                taken_at__gt=Coalesce(
+                    Subquery(last_session.filter(referral=OuterRef("referral"))[:1]),
+                    Value(datetime(1900, 1, 1, tzinfo=UTC), output_field=DateTimeField()),
+                )
+            )
+            .order_by("instrument", "-taken_at", "-id")
+            .distinct("instrument")
+            .values_list("instrument", "items", "not_in_work", "completed_at")
+        )
+        for code, items, not_in_work, completed_at in rows:
+            names = [f"{code}_{n}" for n in range(1, len(items) + 1)]
+            if any(self.initial.get(name) not in (None, "") for name in names):
+                continue
+            for number, (name, value) in enumerate(zip(names, items, strict=True), start=1):
+                if code == "WSAS" and number == 1 and not_in_work:
+                    self.initial[name] = measures.NOT_IN_WORK
+                elif value is not None:
+                    self.initial[name] = value
+            if self.patient_answered_at is None or completed_at > self.patient_answered_at:
+                self.patient_answered_at = completed_at
+            self.initial["confirm_patient_answers"] = True
+
     @property
     def adsm_code(self) -> str | None:
         """The referral's ADSM, when its problem descriptor has one."""
@@ -252,37 +300,9 @@ class SessionForm(forms.Form):
     def due_codes(self) -> list[str]:
         """The measures due at this session (sessions/measure_schedule.py); read
         only when the form is shown. A measure with an answer typed is shown too."""
-        from stepped_care.models import StepChange, StepChangeKind, StepChangeStatus
+        from .measures_due import measures_due
 
-        from .models import MeasureScore, TherapySession
-
-        schedule = measure_schedule.schedule_from(getattr(settings, "MEASURE_SCHEDULE", None))
-        scheduled = [code for code in self.instrument_codes if code in schedule]
-        sessions_without: dict[str, int | None] = {}
-        if scheduled:
-            attended = list(
-                TherapySession.objects.filter(referral=self.referral, attendance__in=ATTENDED)
-                .order_by("-started_at")
-                .values_list("pk", flat=True)
-            )
-            scored = {}
-            for code, session_id in (
-                MeasureScore.objects.filter(referral=self.referral, instrument__in=scheduled)
-                .order_by("-taken_at")
-                .values_list("instrument", "session_id")
-            ):
-                scored.setdefault(code, session_id)
-            for code in scheduled:
-                sessions_without[code] = attended.index(scored[code]) if scored.get(code) in attended else None
-        discharge_proposed = StepChange.objects.filter(
-            referral=self.referral, kind=StepChangeKind.DISCHARGE, status=StepChangeStatus.PROPOSED
-        ).exists()
-        due = measure_schedule.due_instruments(
-            self.instrument_codes,
-            sessions_without=sessions_without,
-            discharge_proposed=discharge_proposed,
-            schedule=schedule,
-        )
+        due = measures_due(self.referral, self.instrument_codes)
         for group in self.measure_groups:
             if group.code not in due and any(row.value for row in group.rows):
                 due.append(group.code)
@@ -388,6 +408,7 @@ class SessionForm(forms.Form):
             "measure_items": self.measure_items(),
             "risk_recorded": data["risk_recorded"],
             "risk": self.risk_input(),
+            "confirm_patient_answers": bool(data.get("confirm_patient_answers")),
         }
 
     def instrument_config(self) -> dict:

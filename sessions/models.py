@@ -83,16 +83,55 @@ class TherapySession(models.Model):
         return [LABELS.get(code, code) for code in self.interventions]
 
 
+class ReportedBy(models.TextChoices):
+    """Whose report a score is (DOMAIN.md "Patients taking part")."""
+
+    CLINICIAN = "clinician", "Clinician (taken or confirmed in a contact)"
+    PATIENT = "patient", "Patient (completed before the appointment, not yet confirmed)"
+
+
+class CompletionChannel(models.TextChoices):
+    """How a score outside a contact was completed (IDS606: the data set dates and
+    times it; the channel is kept for the record and the confirmation)."""
+
+    PATIENT_ONLINE = "patient_online", "Completed by the patient online (questionnaire link)"
+    CLINICIAN = "clinician", "Entered by a clinician outside a contact"
+
+
+def counting_scores_sql(alias: str = "m") -> str:
+    """The SQL condition for a score that counts in outcomes, caseness, flags and
+    feedback: the clinician's (a session's, or a referral-level score a
+    clinician entered). A patient's pre-appointment answers count only through
+    the session score the practitioner confirms from them, never by themselves
+    (docs/decisions/027-questionnaires.md, DOMAIN.md "Patients taking part")."""
+    return f"{alias}.reported_by = '{ReportedBy.CLINICIAN.value}'"
+
+
+class MeasureScoreQuerySet(models.QuerySet):
+    def counting(self):
+        """Scores that count (see counting_scores_sql)."""
+        return self.filter(reported_by=ReportedBy.CLINICIAN)
+
+    def awaiting_confirmation(self):
+        """A patient's pre-appointment answers not yet confirmed in a session."""
+        return self.filter(reported_by=ReportedBy.PATIENT, session__isnull=True, confirmed_as__isnull=True)
+
+
 class MeasureScore(models.Model):
-    """One measure taken at a session, item by item. Totals, bands and caseness
-    are computed by the server (sessions/measures.py); database checks hold the
-    ranges (migration 0002). An incomplete measure has no total, never zeros."""
+    """One measure, item by item: taken at a session (IDS607), or outside a
+    contact (IDS606: no session, its referral, completion date-time and
+    channel). Totals, bands and caseness are computed by the server
+    (sessions/measures.py); database checks hold the ranges (migration 0002).
+    An incomplete measure has no total, never zeros."""
 
     # Neither key has an index of its own: the unique (session, instrument) and
     # the (referral, instrument, taken_at) index lead with them (bench: fewer
     # indexes to keep on every session logged and to build after a bulk load).
-    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="measures", db_index=False)
-    # Denormalised from the session so outcome reports read one table.
+    session = models.ForeignKey(
+        TherapySession, null=True, blank=True, on_delete=models.CASCADE, related_name="measures", db_index=False
+    )
+    # The score's referral: the session's (denormalised so outcome reports read one
+    # table), or the referral a score outside a contact belongs to.
     referral = models.ForeignKey(
         "patients.Referral", on_delete=models.PROTECT, related_name="measure_scores", db_index=False
     )
@@ -107,10 +146,35 @@ class MeasureScore(models.Model):
     # total is of items 2-5, out of 32 (sessions/measures.py, DOMAIN.md "Measures").
     not_in_work = models.BooleanField(default=False, db_default=False)  # raw loaders (bench) need not know it
     reference_version = models.CharField(max_length=20)
+    # IDS606 (a score outside a contact): when and how it was completed. taken_at
+    # equals completed_at for such a score, so every reader orders by taken_at.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completion_channel = models.CharField(
+        max_length=20, choices=CompletionChannel.choices, blank=True, default="", db_default=""
+    )
+    reported_by = models.CharField(
+        max_length=10, choices=ReportedBy.choices, default=ReportedBy.CLINICIAN, db_default=ReportedBy.CLINICIAN
+    )
+    # A patient's pre-appointment answers, once the practitioner confirmed them:
+    # the session's score they became (so they are never counted twice).
+    confirmed_as = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="confirmed_from"
+    )
+
+    objects = MeasureScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["taken_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False)
+                | Q(completed_at__isnull=False, taken_at=models.F("completed_at")) & ~Q(completion_channel=""),
+                name="measure_in_session_or_completed_outside",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_by=ReportedBy.CLINICIAN) | Q(session__isnull=True),
+                name="measure_patient_reported_outside_contact",
+            ),
             models.UniqueConstraint(fields=["session", "instrument"], name="measure_one_per_session_instrument"),
             models.CheckConstraint(
                 condition=Q(complete=False, total__isnull=True) | Q(complete=True), name="measure_incomplete_no_total"
@@ -120,7 +184,15 @@ class MeasureScore(models.Model):
                 name="measure_not_in_work_is_wsas_item_1",
             ),
         ]
-        indexes = [models.Index(fields=["referral", "instrument", "taken_at"])]
+        indexes = [
+            models.Index(fields=["referral", "instrument", "taken_at"]),
+            # The session form's prefill: a referral's answers awaiting confirmation.
+            models.Index(
+                fields=["referral", "taken_at"],
+                condition=Q(reported_by=ReportedBy.PATIENT, confirmed_as__isnull=True),
+                name="measure_awaiting_confirmation",
+            ),
+        ]
 
     def __str__(self):
         if self.total is None:

@@ -32,7 +32,7 @@ from .codes import (
     TREATMENT_APPOINTMENT_TYPES,
     therapy_type_for,
 )
-from .models import MeasureScore, RiskAssessment, TherapySession
+from .models import MeasureScore, ReportedBy, RiskAssessment, TherapySession
 
 CLOCK_SKEW = timedelta(minutes=10)  # a device clock a little ahead is not "the future"
 
@@ -149,6 +149,7 @@ def therapy_session_record(
     idempotency_key: str = "",
     enqueue_followup: bool = True,
     referral_locked: bool = False,
+    confirm_patient_answers: bool = False,
 ) -> TherapySession:
     """Records a care contact with its measures (DOMAIN.md "Measures"): the
     server scores every measure; PHQ-9 item 9 above 0, or risk recorded by the
@@ -225,6 +226,8 @@ def therapy_session_record(
         )
         for code, (items, result) in scores.items()
     )
+    if scores and confirm_patient_answers:  # the form showed them (sessions/forms.py)
+        _confirm_patient_answers(referral=referral, session=session)
     if risk is not None:
         RiskAssessment.objects.create(
             referral=referral,
@@ -245,6 +248,33 @@ def therapy_session_record(
     if enqueue_followup:  # a bulk load (the demo) runs the sweep once at the end instead
         _after_commit_flag(referral.pk)
     return session
+
+
+# The latest unconfirmed answers of each measure the session recorded become its
+# score's "confirmed_from" (one statement; the partial index measure_awaiting_confirmation).
+_CONFIRM_SQL = """
+UPDATE therapy_sessions_measurescore p SET confirmed_as_id = s.id
+FROM (SELECT DISTINCT ON (instrument) id, instrument FROM therapy_sessions_measurescore
+      WHERE referral_id = %(referral)s AND reported_by = %(patient)s AND confirmed_as_id IS NULL
+        AND session_id IS NULL
+      ORDER BY instrument, taken_at DESC, id DESC) latest
+JOIN therapy_sessions_measurescore s ON s.session_id = %(session)s AND s.instrument = latest.instrument
+WHERE p.id = latest.id
+"""
+
+
+def _confirm_patient_answers(*, referral: Referral, session: TherapySession) -> None:
+    """A patient's answers before the appointment, gone through in the session
+    (the form shows them filled; DOMAIN.md "Patients taking part"): the values
+    saved are the session's scores, which count; the patient's rows are linked
+    to them (confirmed_as) and never count themselves, so nothing counts twice
+    (docs/decisions/027-questionnaires.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONFIRM_SQL, {"referral": referral.pk, "session": session.pk, "patient": ReportedBy.PATIENT.value}
+        )
 
 
 def _constraint(exc: IntegrityError) -> str:

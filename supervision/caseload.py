@@ -20,6 +20,7 @@ from appointments.hooks import caseload_next_appointment
 from patients.codes import ProblemDescriptor, ReferralStatus
 from patients.models import Referral
 from sessions.codes import ATTENDED, TREATMENT_APPOINTMENT_TYPES
+from sessions.models import counting_scores_sql
 
 from .models import Flag
 
@@ -73,17 +74,20 @@ FROM (
             -- Every aggregate in the same order (latest first), so the case's
             -- measures are sorted once; the first score is the array's last.
             SELECT array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC)
-                       FILTER (WHERE m.instrument = 'PHQ9' AND m.complete) AS phq9,
+                       FILTER (WHERE m.instrument = 'PHQ9' AND m.complete AND {counting}) AS phq9,
                    array_agg(m.band ORDER BY m.taken_at DESC, m.id DESC)
-                       FILTER (WHERE m.instrument = 'PHQ9' AND m.complete) AS phq9_band,
+                       FILTER (WHERE m.instrument = 'PHQ9' AND m.complete AND {counting}) AS phq9_band,
                    array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC)
-                       FILTER (WHERE m.instrument = 'GAD7' AND m.complete) AS gad7,
+                       FILTER (WHERE m.instrument = 'GAD7' AND m.complete AND {counting}) AS gad7,
                    array_agg(m.band ORDER BY m.taken_at DESC, m.id DESC)
-                       FILTER (WHERE m.instrument = 'GAD7' AND m.complete) AS gad7_band,
+                       FILTER (WHERE m.instrument = 'GAD7' AND m.complete AND {counting}) AS gad7_band,
                    array_agg(m.items[9] ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE m.instrument = 'PHQ9')
                        AS item9
             FROM therapy_sessions_measurescore m
             WHERE m.referral_id = b.id AND m.instrument IN ('PHQ9', 'GAD7')
+              -- A patient's unconfirmed answers show only through the risk marker
+              -- (item 9); their totals count once confirmed (decision 027).
+              AND ({counting} OR m.instrument = 'PHQ9')
         ) a
     ) ms
     LEFT JOIN LATERAL (
@@ -240,6 +244,7 @@ def caseload_for_user(
         offset=(page - 1) * (page_size or 0),
     )
     sql = CASELOAD_SQL.format(
+        counting=counting_scores_sql("m"),
         base=base_sql,
         flags=_flag_table(),
         where=" AND ".join(where),

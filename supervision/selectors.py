@@ -182,9 +182,11 @@ def _not_on_track_loop(supervisees: list, *, since) -> dict:
     practitioner at the flag is not kept apart from its current one). One query."""
     from sessions.models import MeasureScore
 
-    phq = MeasureScore.objects.filter(
-        referral_id=OuterRef("referral_id"), instrument="PHQ9", complete=True, total__isnull=False
-    ).order_by("-taken_at", "-id")
+    phq = (
+        MeasureScore.objects.counting()
+        .filter(referral_id=OuterRef("referral_id"), instrument="PHQ9", complete=True, total__isnull=False)
+        .order_by("-taken_at", "-id")
+    )
     reviewed_at = OuterRef("resolved_by_review__reviewed_at")
     rows = (
         Flag.objects.filter(
@@ -262,7 +264,8 @@ def case_facts(referral_ids) -> dict:
         if reason == FlagReason.PWP_REQUEST:
             facts[rid].question = detail
     for rid, instrument, taken_at, total, complete, item9 in (
-        MeasureScore.objects.filter(referral_id__in=ids, instrument__in=("PHQ9", "GAD7"))
+        MeasureScore.objects.counting()
+        .filter(referral_id__in=ids, instrument__in=("PHQ9", "GAD7"))
         .order_by("taken_at", "id")
         .values_list("referral_id", "instrument", "taken_at", "total", "complete", "items__8")
     ):

@@ -44,6 +44,7 @@ from django.utils import timezone
 from patients.codes import ReferralStatus
 from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
+from sessions.models import counting_scores_sql
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,9 @@ WITH per_case AS (
     + _ANX_DESCRIPTORS
     + """
     ) AS da(descriptor, instrument) ON da.descriptor = r.problem_descriptor
-    WHERE m.complete AND m.total IS NOT NULL
+    WHERE m.complete AND m.total IS NOT NULL AND """
+    + counting_scores_sql("m")
+    + """
       AND (m.instrument IN ('PHQ9', 'GAD7') OR m.instrument = da.instrument) AND """
     + _OPEN_CASE
     + """

@@ -5,7 +5,17 @@ import inspect
 
 from iapt.celery import app
 
-PROJECT_APPS = ("accounts", "patients", "sessions", "stepped_care", "appointments", "supervision", "reports", "iapt")
+PROJECT_APPS = (
+    "accounts",
+    "patients",
+    "sessions",
+    "stepped_care",
+    "appointments",
+    "supervision",
+    "questionnaires",
+    "reports",
+    "iapt",
+)
 
 
 def project_tasks():

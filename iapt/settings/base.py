@@ -417,4 +417,10 @@ REMINDER_CHANGE_CONTACT = env("REMINDER_CHANGE_CONTACT", default="call the numbe
 REMINDER_CLAIM_STALE_SECONDS = env.int("REMINDER_CLAIM_STALE_SECONDS", default=300)
 REMINDER_SEND_BATCH = env.int("REMINDER_SEND_BATCH", default=500)
 CELERY_BEAT_SCHEDULE["appointments-reminders"] = {"task": "appointments.reminders_sweep", "schedule": 60}
+# Questionnaires before the appointment (issue 20 item 3): their own Notify templates
+# (the date, the time and the link: no name, nothing clinical); the day-before sweep.
+QUESTIONNAIRE_SMS_TEMPLATE_ID = env("QUESTIONNAIRE_SMS_TEMPLATE_ID", default="")
+QUESTIONNAIRE_EMAIL_TEMPLATE_ID = env("QUESTIONNAIRE_EMAIL_TEMPLATE_ID", default="")
+QUESTIONNAIRE_RATE_PER_HOUR = env.int("QUESTIONNAIRE_RATE_PER_HOUR", default=30)
+CELERY_BEAT_SCHEDULE["questionnaires-day-before"] = {"task": "questionnaires.day_before_sweep", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["appointments-reminder-delivery"] = {"task": "appointments.reminders_delivery", "schedule": 300}

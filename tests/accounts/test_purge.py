@@ -96,10 +96,10 @@ def test_the_period_is_configurable(cases, settings):
 def test_purge_is_set_based(db, django_assert_max_num_queries, size):
     for _ in range(size):
         case(received=years_ago(30), ended=years_ago(25))
-    # the patient ids, one DELETE per table of the plan (15: the drafts, appointments' three and
-    # the presenting problems included), the audit insert, and savepoints: the same whatever the
-    # number of patients.
-    with django_assert_max_num_queries(19):
+    # the patient ids, one DELETE per table of the plan (the drafts, appointments' three, the
+    # presenting problems and the questionnaire links included), the audit insert, and savepoints:
+    # the same whatever the number of patients.
+    with django_assert_max_num_queries(20):
         deleted = purge.records_purge(record_class="clinical_record")
     assert deleted["patients.Patient"] == size and not Patient.objects.exists()
 
