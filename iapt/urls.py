@@ -34,6 +34,9 @@ urlpatterns = [
     path("dataset/", include("dataset.urls")),
     path("api/", include("iapt.api_urls")),
     path("", include("core.public")),
+    # Self-referral (issue 20): the public form, and incoming self-referrals for staff.
+    path("self-referral/", include("selfreferral.public_views")),
+    path("", include("selfreferral.views")),
 ]
 
 handler500 = "iapt.views.server_error"
