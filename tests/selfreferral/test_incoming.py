@@ -248,3 +248,17 @@ def test_the_incoming_referrals_page_points_to_the_waiting_self_referrals(client
     page = client.get(reverse("stepped_care:incoming")).content.decode()
     assert "Self-referrals waiting for a decision: <strong>2</strong>" in page
     assert "1 urgent" in page
+
+
+def test_the_demo_adds_incoming_self_referrals_one_urgent_one_matching(service):
+    import random
+
+    from selfreferral import demo
+    from selfreferral.matching import matches_for
+
+    PatientFactory(service=service, postcode="LS6 2AB")
+    demo.build({"service": service, "rng": random.Random(1)})
+    rows = list(SelfReferral.objects.filter(status=Status.NEW))
+    assert len(rows) == 3
+    assert sum(r.urgent for r in rows) == 1
+    assert sum(m is not None for m in matches_for(rows).values()) == 1
