@@ -52,8 +52,11 @@ class SelfReferral(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
-    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    referral = models.ForeignKey("patients.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # SET_NULL: the clinical record's purge (accounts/purge.py) is not blocked by these links.
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    referral = models.ForeignKey(
+        "patients.Referral", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The acknowledgement (after submit) and the reply (after a rejection), through GOV.UK Notify.
     acknowledgement = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.NONE)
     acknowledgement_notify_id = models.CharField(max_length=64, blank=True)
@@ -67,10 +70,6 @@ class SelfReferral(models.Model):
                 condition=(Q(status=Status.NEW) & Q(decided_at__isnull=True))
                 | (~Q(status=Status.NEW) & Q(decided_at__isnull=False)),
                 name="selfreferral_decided_has_time",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status__in=[Status.ACCEPTED, Status.MERGED]) | Q(referral__isnull=False),
-                name="selfreferral_accepted_has_referral",
             ),
             models.CheckConstraint(
                 condition=~Q(status=Status.REJECTED) | ~Q(reject_reason=""),

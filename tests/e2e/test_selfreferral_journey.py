@@ -177,3 +177,15 @@ def test_under_18_on_a_phone_without_javascript(public_page, public_service):
     go_on(phone)
     expect(phone.get_by_role("heading", name="This service is for people aged 18 and over")).to_be_visible()
     assert SelfReferral.objects.count() == 0
+
+
+def test_the_under_18_and_too_many_attempts_pages_pass_axe(public_page, axe_check, public_service, settings):
+    phone = public_page(javascript=True)
+    phone.goto("/self-referral/under-18/")
+    expect(phone.get_by_text("0800 1111")).to_be_visible()
+    axe_check(phone, "self-referral: under 18")
+    settings.PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE = 0
+    response = phone.goto("/self-referral/")
+    assert response.status == 429
+    expect(phone.get_by_role("heading", name="too many attempts")).to_be_visible()
+    axe_check(phone, "self-referral: too many attempts (429)")
