@@ -10,6 +10,7 @@ the first question is dropped and answered exactly like a real submit."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path, re_path, reverse
 from django.utils import timezone
 
 from core import ratelimit
@@ -346,5 +347,6 @@ urlpatterns = [
     path("sent/", done, name="done"),
     path("your-safety/", urgent, name="urgent"),
     path("under-18/", under_18, name="under_18"),
-    path("<slug:slug>/", step, name="step"),
+    # The question pages by name, from a fixed list (no converter takes free input).
+    re_path(r"^(?P<slug>{})/$".format("|".join(re.escape(s.slug) for s in STEPS)), step, name="step"),
 ]
