@@ -17,6 +17,7 @@ from dataset import demo as dataset_demo
 from feedback import demo as feedback_demo
 from patients import demo as patients_demo
 from reports import demo as reports_demo
+from selfreferral import demo as selfreferral_demo
 from sessions import demo as sessions_demo
 from supervision import demo as supervision_demo
 
@@ -39,6 +40,7 @@ def load_demo(*, patients: int = 300, seed: int = 20261124, today: date | None =
     feedback_demo.build(result)
     supervision_demo.build(result)
     dataset_demo.build(result)
+    selfreferral_demo.build(result)
     return result
 
 

@@ -6,6 +6,7 @@
     python -m iapt.devservices load [ARGS]    # make load: bench/load.py, 50 PWPs for 60 s
     python -m iapt.devservices bench [SCALE]  # make bench: bench/run.py, on its own PostgreSQL
     python -m iapt.devservices bench-questionnaires  # issue 20: bench/questionnaires.py
+    python -m iapt.devservices bench-selfreferral [--quick]  # issue 20: the public form under load
     python -m iapt.devservices bench-explain  # plans of the slow statements on the last bench database
 
 When DATABASE_URL / REDIS_URL are not set, a real PostgreSQL (the
@@ -264,6 +265,8 @@ def main(argv: list[str]) -> int:
             return subprocess.call([PY, str(BASE_DIR / "bench" / "appointments.py"), *rest], cwd=BASE_DIR)
         if command == "bench-questionnaires":  # issue 20: the questionnaire page against a static page
             return subprocess.call([PY, str(BASE_DIR / "bench" / "questionnaires.py"), *rest], cwd=BASE_DIR)
+        if command == "bench-selfreferral":  # issue 20: 200 self-referrals a minute (bench/selfreferral.py)
+            return subprocess.call([PY, str(BASE_DIR / "bench" / "selfreferral.py"), *rest], cwd=BASE_DIR)
         if command == "bench-explain":  # the plans behind the bench's figures, on its last database
             url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/iapt_bench"
             env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false"}

@@ -35,6 +35,9 @@ urlpatterns = [
     path("api/", include("iapt.api_urls")),
     path("", include("core.public")),
     path("", include("questionnaires.views")),
+    # Self-referral (issue 20): the public form, and incoming self-referrals for staff.
+    path("self-referral/", include("selfreferral.public_views")),
+    path("", include("selfreferral.views")),
 ]
 
 handler500 = "iapt.views.server_error"

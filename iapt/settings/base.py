@@ -424,3 +424,16 @@ QUESTIONNAIRE_EMAIL_TEMPLATE_ID = env("QUESTIONNAIRE_EMAIL_TEMPLATE_ID", default
 QUESTIONNAIRE_RATE_PER_HOUR = env.int("QUESTIONNAIRE_RATE_PER_HOUR", default=30)
 CELERY_BEAT_SCHEDULE["questionnaires-day-before"] = {"task": "questionnaires.day_before_sweep", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["appointments-reminder-delivery"] = {"task": "appointments.reminders_delivery", "schedule": 300}
+
+# Self-referral (issue 20, selfreferral/, decision 026). The service the public form
+# refers to (its ODS code; blank: the only service); Notify templates for the
+# acknowledgement and for a reply after a rejection (one "((message))" template per channel).
+SELF_REFERRAL_SERVICE_ODS = env("SELF_REFERRAL_SERVICE_ODS", default="")
+NOTIFY_SELF_REFERRAL_SMS_TEMPLATE_ID = env("NOTIFY_SELF_REFERRAL_SMS_TEMPLATE_ID", default="")
+NOTIFY_SELF_REFERRAL_EMAIL_TEMPLATE_ID = env("NOTIFY_SELF_REFERRAL_EMAIL_TEMPLATE_ID", default="")
+# Safe by construction (issue 20 item 4): a submission sooner than this after the first
+# question is a bot's and is dropped without saying so; rate limits per address and per form.
+SELF_REFERRAL_MIN_SECONDS = env.int("SELF_REFERRAL_MIN_SECONDS", default=20)
+PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE = env.int("PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE", default=120)
+SELF_REFERRAL_SUBMITS_PER_ADDRESS_PER_HOUR = env.int("SELF_REFERRAL_SUBMITS_PER_ADDRESS_PER_HOUR", default=5)
+SELF_REFERRAL_SUBMITS_PER_MINUTE = env.int("SELF_REFERRAL_SUBMITS_PER_MINUTE", default=600)
