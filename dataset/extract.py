@@ -268,6 +268,10 @@ def _queries() -> dict[str, TableQuery]:
                     "EmployStatusRecDate",
                     f"coalesce({_date(pc('employment_status_recorded_on'))}, {_local_date(pc('updated_at'))})",
                 ),
+                # not collected (decision 022): hours worked and employment support
+                ("WeekHoursWorked", "NULL"),
+                ("EmpSupportReferral", "NULL"),
+                ("EmpSupportDischargeDate", "NULL"),
             ),
             private=(("_patient", pc("id")),),
             source=(

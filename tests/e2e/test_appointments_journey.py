@@ -123,7 +123,8 @@ def test_a_dna_is_recorded_against_a_booking(page, login, pwp_with_waiting_patie
     pwp, referral = pwp_with_waiting_patient
     missed = appointment_at(referral, pwp, timezone.now() - timedelta(hours=1))
     login("pwp18")
-    page.goto(f"/appointments/diary/?day={timezone.localdate().isoformat()}")
+    # the diary of the day the missed appointment fell on (an hour ago is yesterday just after midnight)
+    page.goto(f"/appointments/diary/?day={timezone.localtime(missed.starts_at).date().isoformat()}")
     page.get_by_role("link", name="Waitwell, Sam").click()
     page.get_by_role("link", name="Did not attend or cancelled on the day").click()
     page.get_by_label("Did not attend (3)").check()
