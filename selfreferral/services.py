@@ -209,23 +209,7 @@ def self_referral_accept(*, user: User, self_referral_id, nhs_number: str = "") 
         consent_email_reminders=Channel.EMAIL in row.channels and bool(row.email),
         gp_practice_name=row.gp_practice_name,
     )
-    referral = patient_services.referral_register(
-        user=user,
-        patient=patient,
-        source=ReferralSource.SELF,
-        received_on=timezone.localdate(row.submitted_at),
-        notes=_referral_notes(row),
-    )
-    _decide(row, user=user, status=Status.ACCEPTED, patient=patient, referral=referral)
-    audit_record(
-        user=user,
-        action=AccessAction.UPDATE,
-        object_type="self_referral",
-        object_id=row.pk,
-        patient_id=patient.pk,
-        detail={"decision": Status.ACCEPTED},
-    )
-    return row
+    return _register_and_decide(row, user=user, patient=patient, status=Status.ACCEPTED)
 
 
 @transaction.atomic
@@ -237,6 +221,13 @@ def self_referral_merge(*, user: User, self_referral_id, patient_id) -> SelfRefe
     if match is None or str(match.patient.pk) != str(patient_id):
         raise ValidationError("This self-referral does not match that patient: accept it as new or reject it.")
     patient = Patient.objects.get(pk=match.patient.pk)
+    return _register_and_decide(row, user=user, patient=patient, status=Status.MERGED, matched_by=match.rule)
+
+
+def _register_and_decide(row: SelfReferral, *, user: User, patient: Patient, status: str, **detail) -> SelfReferral:
+    """Accept and merge's common end: a self-referral (ReferralSource.SELF) on
+    `patient`, received the day the person sent the form, the row decided with
+    it, and the decision audited against the patient. Returns the row."""
     referral = patient_services.referral_register(
         user=user,
         patient=patient,
@@ -244,14 +235,14 @@ def self_referral_merge(*, user: User, self_referral_id, patient_id) -> SelfRefe
         received_on=timezone.localdate(row.submitted_at),
         notes=_referral_notes(row),
     )
-    _decide(row, user=user, status=Status.MERGED, patient=patient, referral=referral)
+    _decide(row, user=user, status=status, patient=patient, referral=referral)
     audit_record(
         user=user,
         action=AccessAction.UPDATE,
         object_type="self_referral",
         object_id=row.pk,
         patient_id=patient.pk,
-        detail={"decision": Status.MERGED, "matched_by": match.rule},
+        detail={"decision": status, **detail},
     )
     return row
 
