@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -295,18 +294,9 @@ def main() -> int:
         (out / "appointments.json").write_text(json.dumps(result, indent=2, default=str))
         return 0
     due = int(sys.argv[1]) if len(sys.argv) > 1 else 60_000
-    from bench.run import _admin_connection, _url_for
+    from bench.run import measure_on_fresh_database
 
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    env = {**os.environ, "DATABASE_URL": _url_for(DB), "DJANGO_SETTINGS_MODULE": "iapt.settings.local",
-           "DJANGO_DEBUG": "false", "DB_CONN_MAX_AGE": "0"}  # fmt: skip
-    if subprocess.call([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env):
-        return 1
-    return subprocess.call([sys.executable, __file__, "--measure", str(due)], cwd=BASE_DIR, env=env)
+    return measure_on_fresh_database(__file__, DB, str(due))
 
 
 if __name__ == "__main__":

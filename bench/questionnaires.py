@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,6 +47,7 @@ def measure(runs: int) -> dict:
 
     from accounts.models import Role, Service, User
     from appointments.models import Appointment
+    from patients.codes import ReferralSource
     from patients.models import Patient, Referral
     from questionnaires import services
     from questionnaires.models import LinkKind
@@ -58,7 +58,8 @@ def measure(runs: int) -> dict:
                                      family_name="Patient", date_of_birth=date(1980, 5, 17), mobile="07700900123",
                                      consent_sms_reminders=True)  # fmt: skip
     referral = Referral.objects.create(patient=patient, service=service, received_on=timezone.localdate(),
-                                       problem_descriptor="F32", assigned_practitioner=pwp)  # fmt: skip
+                                       source=ReferralSource.GP, problem_descriptor="F32",
+                                       assigned_practitioner=pwp)  # fmt: skip
     starts = timezone.now() + timedelta(days=2)
     appointment = Appointment.objects.create(referral=referral, practitioner=pwp, starts_at=starts,
                                              ends_at=starts + timedelta(minutes=30), appointment_type="02",
@@ -121,18 +122,9 @@ def main() -> int:
         (out / "questionnaires.json").write_text(json.dumps(result, indent=2, default=str))
         return 0
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    from bench.run import _admin_connection, _url_for
+    from bench.run import measure_on_fresh_database
 
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    env = {**os.environ, "DATABASE_URL": _url_for(DB), "DJANGO_SETTINGS_MODULE": "iapt.settings.local",
-           "DJANGO_DEBUG": "false", "DB_CONN_MAX_AGE": "0"}  # fmt: skip
-    if subprocess.call([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env):
-        return 1
-    return subprocess.call([sys.executable, __file__, "--measure", str(runs)], cwd=BASE_DIR, env=env)
+    return measure_on_fresh_database(__file__, DB, str(runs))
 
 
 if __name__ == "__main__":

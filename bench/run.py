@@ -63,6 +63,24 @@ def _admin_connection():
     return conn
 
 
+def measure_on_fresh_database(script: str, database: str, argument: str) -> int:
+    """The standalone benches' common start (bench/appointments.py,
+    bench/questionnaires.py): drop and create `database` on the bench server,
+    migrate it, then run `script --measure argument` against it in a new process
+    (settings local, DEBUG off, a new connection per request). Returns that
+    process's exit code (1 if the migration failed)."""
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {database}")
+    conn.close()
+    env = {**os.environ, "DATABASE_URL": _url_for(database), "DJANGO_SETTINGS_MODULE": "iapt.settings.local",
+           "DJANGO_DEBUG": "false", "DB_CONN_MAX_AGE": "0"}  # fmt: skip
+    if subprocess.call([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env):
+        return 1
+    return subprocess.call([sys.executable, script, "--measure", argument], cwd=BASE_DIR, env=env)
+
+
 def fresh_database() -> None:
     conn = _admin_connection()
     with conn.cursor() as cur:
