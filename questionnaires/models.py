@@ -1,9 +1,8 @@
 """A one-time link to the questionnaires due before an appointment (issue 20
-item 3; DOMAIN.md "Patients taking part"), and who the service's duty worker is."""
+item 3; DOMAIN.md "Patients taking part")."""
 
 import uuid
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -57,15 +56,3 @@ class QuestionnaireLink(models.Model):
     def usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.used_at is None and self.locked_at is None and self.expires_at > now
-
-
-class DutyWorker(models.Model):
-    """The clinician on duty for a service: told at once of a risk answer from a
-    patient (DOMAIN.md "Patients taking part": it reaches a clinician the same
-    day). Set by the service manager in the admin."""
-
-    service = models.OneToOneField("accounts.Service", on_delete=models.CASCADE, related_name="duty_worker")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-
-    def __str__(self):
-        return f"Duty worker of {self.service}"

@@ -30,7 +30,7 @@ from sessions import measures
 from sessions.measures_due import measures_due
 from sessions.models import CompletionChannel, MeasureScore, ReportedBy
 
-from .models import MAX_DOB_ATTEMPTS, DutyWorker, LinkKind, QuestionnaireLink
+from .models import MAX_DOB_ATTEMPTS, LinkKind, QuestionnaireLink
 from .tokens import new_token, token_hash
 
 
@@ -307,26 +307,20 @@ def risk_alert_now(referral: Referral) -> list[int]:
     the time: the case's risk flag through supervision's at-once machinery (the
     outbox's in-transaction handler; its supervisors are notified there), and a
     notification to the practitioner holding the case and the service's duty
-    worker, emailed after commit (a link only, no patient detail). Returns the
-    notification ids made here."""
+    clinicians (supervision/duty.py: the duty worker, or its supervisors where
+    none is set), emailed after commit (a link only, no patient detail).
+    Returns the notification ids made here."""
     from outbox.services import outbox_enqueue
-    from supervision.models import Flag, FlagReason, Notification
-    from supervision.sweep import email_notifications
+    from supervision.duty import NotificationKind, duty_clinician_ids, notify_at_once
+    from supervision.models import Flag, FlagReason
 
     outbox_enqueue(task="supervision.flag_referral", args=[referral.pk])
     flag = Flag.objects.filter(referral=referral, reason=FlagReason.RISK, resolved_at__isnull=True).first()
     if flag is None:  # the case is not open (the criteria only flag open cases): flag it all the same
         flag = Flag.objects.create(referral=referral, reason=FlagReason.RISK, detail="PHQ-9 item 9 before appointment")
-    recipients = {referral.assigned_practitioner_id}
-    duty = DutyWorker.objects.filter(service_id=referral.service_id).values_list("user_id", flat=True).first()
-    recipients.add(duty)
-    made = []
-    for user_id in sorted(r for r in recipients if r):
-        notification, created = Notification.objects.get_or_create(
-            flag=flag, user_id=user_id, defaults={"message": RISK_MESSAGE, "created_at": timezone.now()}
-        )
-        if created:
-            made.append(notification.pk)
-    if made:
-        transaction.on_commit(lambda: email_notifications(made))
-    return made
+    return notify_at_once(
+        [referral.assigned_practitioner_id, *duty_clinician_ids(referral.service_id)],
+        kind=NotificationKind.PATIENT_RISK,
+        message=RISK_MESSAGE,
+        flag=flag,
+    )

@@ -7,6 +7,7 @@ from django.http import Http404
 
 from accounts.audit import audit_record
 from accounts.models import AccessAction, Role, User
+from supervision.duty import is_duty_worker
 
 from .codes import Status
 from .matching import matches_for
@@ -17,7 +18,10 @@ LIST_LIMIT = 200
 
 
 def _check(user: User) -> None:
-    if user.role not in READING_ROLES or user.service_id is None:
+    """Administrators, managers and supervisors of the service read its
+    self-referrals; so does its duty worker, whoever they are, since an urgent
+    one is theirs to act on today (supervision/duty.py). 404 otherwise."""
+    if user.service_id is None or (user.role not in READING_ROLES and not is_duty_worker(user)):
         raise Http404
 
 

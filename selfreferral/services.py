@@ -5,8 +5,8 @@ accept, merge and reject. Atomic and audited; nothing enters the clinical record
 Rules: adults only (DOMAIN.md "Patients taking part"; the under-18 page stores
 nothing, so a submit for an under-18 is refused here too); a positive risk answer
 reaches a clinician the same day (DOMAIN.md "Patients taking part"): the row is
-urgent and the service's supervisors (the duty clinicians) get an in-app
-notification at once, emailed by supervision's notification sweep."""
+urgent and the service's duty clinicians (supervision/duty.py) get an in-app
+notification at once, emailed as the submit commits."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from outbox.services import outbox_enqueue
 from patients import services as patient_services
 from patients.codes import ReferralSource, Sex
 from patients.models import Patient
-from supervision.models import Notification
+from supervision.duty import NotificationKind, duty_clinician_ids, notify_at_once
 
 from .codes import SILENT_REJECT_REASONS, Channel, Duration, MessageStatus, RejectReason, Status
 from .matching import match_for
@@ -34,7 +34,6 @@ from .models import SelfReferral
 from .reference import new_reference
 
 DECIDING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER})
-DUTY_ROLES = (Role.SUPERVISOR,)
 # Who the audit log names for the public form's own writes (issue 20 item 4: the
 # person's own, not a member of staff's).
 PUBLIC = SimpleNamespace(pk=None, username="public self-referral", role="public")
@@ -135,16 +134,16 @@ def self_referral_submit(*, answers: Answers, submission_key: uuid.UUID, started
 
 
 def _notify_duty(row: SelfReferral) -> int:
-    """An in-app notification for each active supervisor of the row's service: the
-    reference only, never the person's name (notifications are emailed)."""
+    """An in-app notification for each of the service's duty clinicians
+    (supervision/duty.py: the duty worker, or the supervisors where none is
+    set), emailed at once after commit: the reference only, never the
+    person's name, and the email not even that."""
     message = (
         f"Urgent self-referral {row.reference}: a risk question was answered yes. See Incoming self-referrals today."
     )
-    duty = User.objects.filter(service_id=row.service_id, role__in=DUTY_ROLES, is_active=True).values_list(
-        "pk", flat=True
+    return len(
+        notify_at_once(duty_clinician_ids(row.service_id), kind=NotificationKind.URGENT_SELF_REFERRAL, message=message)
     )
-    Notification.objects.bulk_create([Notification(user_id=pk, message=message) for pk in duty])
-    return len(duty)
 
 
 def _lock_new(*, user: User, self_referral_id) -> SelfReferral:

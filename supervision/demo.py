@@ -1,7 +1,8 @@
 """Demo supervision history: reviews of most open cases (some recent, some more
 than 28 days ago so overdue flags appear, some never), weekly supervision
-sessions and clinical-skills logs. The running worker raises the flags (make run
-sends the flag job as it starts; beat repeats it hourly)."""
+sessions and clinical-skills logs; and the service's duty worker. The running
+worker raises the flags (make run sends the flag job as it starts; beat repeats
+it hourly)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from django.utils import timezone
 from accounts.models import SupervisionAssignment
 from patients.codes import OPEN_STATUSES
 
-from .models import CaseReview, ClinicalSkillsSupervision, Decision, SupervisionSession
+from .models import CaseReview, ClinicalSkillsSupervision, Decision, DutyWorker, SupervisionSession
 
 
 def build(result: dict) -> None:
     rng: random.Random = result["rng"]
     now = timezone.now()
+    # the supervisor is on duty: a patient's risk answer reaches them (supervision/duty.py)
+    DutyWorker.objects.create(service=result["service"], user=result["users"]["supervisor"])
     supervisor_of = {
         a.supervisee_id: a.supervisor for a in SupervisionAssignment.objects.current().select_related("supervisor")
     }

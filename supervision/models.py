@@ -171,11 +171,27 @@ class ClinicalSkillsSupervision(models.Model):
         return f"Clinical-skills supervision {self.held_on:%d/%m/%Y}"
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification asks of its reader; it chooses the email's words and
+    where the notification's link goes (never any patient detail in either)."""
+
+    SUPERVISION = "supervision", "A case needs case-management supervision"
+    PATIENT_RISK = "patient_risk", "A patient's answer before their appointment needs a clinician today"
+    URGENT_SELF_REFERRAL = "urgent_self_referral", "An urgent self-referral is waiting"
+
+
 class Notification(models.Model):
     """In-app notice; sent once per flag and recipient (the unique constraint holds it)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    # db_default: the sweep's own INSERT (sweep.py) names no kind: a case for supervision
+    kind = models.CharField(
+        max_length=24,
+        choices=NotificationKind.choices,
+        default=NotificationKind.SUPERVISION,
+        db_default=NotificationKind.SUPERVISION,
+    )
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -207,3 +223,28 @@ class SweepQueue(models.Model):
 
     def __str__(self):
         return f"queued case {self.referral_id}"
+
+
+class DutyWorker(models.Model):
+    """The clinician on duty for a service: told at once of a risk answer from a
+    patient, on the self-referral form or a questionnaire before an appointment
+    (DOMAIN.md "Patients taking part": it reaches a clinician the same day;
+    supervision/duty.py says who is told when none is set). One per service,
+    kept by the system administrator in the admin; a clinician of that service."""
+
+    service = models.OneToOneField("accounts.Service", on_delete=models.CASCADE, related_name="duty_worker")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"Duty worker of {self.service}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from accounts.models import CLINICAL_ROLES
+
+        user = self.user if self.user_id else None
+        if user is not None and (
+            user.service_id != self.service_id or user.role not in CLINICAL_ROLES or not user.is_active
+        ):
+            raise ValidationError({"user": "The duty worker is an active clinician of this service."})

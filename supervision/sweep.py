@@ -498,6 +498,25 @@ def _email_pending(referral_ids) -> None:
         transaction.on_commit(lambda: email_notifications(ids))
 
 
+# A notification's email by its kind (models.NotificationKind): subject and first
+# line, no patient detail (DOMAIN.md "Supervision"; issue 20 for the two kinds a
+# patient's own answer raises).
+EMAIL_WORDS = {
+    "supervision": (
+        "Talking Therapies: a case needs supervision",
+        "A case held by one of your supervisees needs case-management supervision.",
+    ),
+    "patient_risk": (
+        "Talking Therapies: a patient's risk answer needs a clinician today",
+        "A patient answered a risk question before their appointment. A clinician needs to act on it today.",
+    ),
+    "urgent_self_referral": (
+        "Talking Therapies: an urgent self-referral is waiting",
+        "Someone who referred themselves answered a risk question yes. A clinician needs to contact them today.",
+    ),
+}
+
+
 def email_notifications(notification_ids) -> int:
     """Emails each of the notifications (ids) not yet emailed, exactly once.
 
@@ -526,9 +545,10 @@ def email_notifications(notification_ids) -> int:
                 if notification is None:
                     continue  # emailed already, or another process is sending it
                 if notification.user.email:
+                    subject, opening = EMAIL_WORDS[notification.kind]
                     send_mail(
-                        "Talking Therapies: a case needs supervision",
-                        "A case held by one of your supervisees needs case-management supervision.\n"
+                        subject,
+                        f"{opening}\n"
                         f"Log in to see it: {settings.SITE_URL.rstrip('/')}"
                         f"{reverse('supervision:notification_open', args=[notification.pk])}\n",
                         settings.DEFAULT_FROM_EMAIL,

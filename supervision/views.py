@@ -18,7 +18,7 @@ from sessions.selectors import record_for_user
 
 from . import selectors, services
 from .forms import AgendaChangeForm, CaseReviewForm, ClinicalSkillsForm, FlagFilterForm, RequestForm, SessionStartForm
-from .models import FlagReason
+from .models import FlagReason, NotificationKind
 
 
 def _supervisor(request):
@@ -227,8 +227,12 @@ def notification_open(request, notification_id):
     review, marking it read; a case no longer reviewable goes to the list."""
     notification = selectors.notification_get_for_user(user=request.user, notification_id=notification_id)
     services.notification_mark_read(user=request.user, notification_ids=[notification.pk])
+    if notification.kind == NotificationKind.URGENT_SELF_REFERRAL:
+        return redirect("selfreferral_staff:incoming")
     if notification.flag_id and request.user.role == Role.SUPERVISOR and notification.reviewable:
         return redirect("supervision:case_review", notification.flag.referral_id)
+    if notification.kind == NotificationKind.PATIENT_RISK and notification.patient_id:
+        return redirect("sessions:record", notification.flag.referral_id)
     return redirect("supervision:notifications")
 
 

@@ -112,8 +112,9 @@ def test_the_system_administrator_sees_accounts_only(client, sysadmin):
     index = client.get("/admin/")
     assert index.status_code == 200
     models = {m["object_name"] for app in index.context["app_list"] for m in app["models"]}
-    # and the service's appointment configuration (reference data, nothing clinical)
+    # and the service's appointment configuration and its duty worker (reference data, nothing clinical)
     assert models == {
+        "DutyWorker",
         "User",
         "Service",
         "Team",
@@ -358,34 +359,6 @@ def test_nobody_deletes_export_jobs_or_adds_or_deletes_outbox_messages(client, s
 
 
 # --- the user is told, through a real SMTP server ---------------------------------------
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1, and Django's SMTP backend sending to it."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.envelopes = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            self.envelopes.append(envelope)
-            return "250 Message accepted"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
 
 
 def test_both_resets_reach_the_user_through_a_real_smtp_server(

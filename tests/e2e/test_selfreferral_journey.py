@@ -3,21 +3,33 @@ on (axe-core on every page of the journey: 0 violations of WCAG 2.2 A/AA) and
 with it off (locators and clicks only: page.evaluate hangs without JavaScript);
 the acknowledgement reaches the Notify stand-in; an administrator accepts it."""
 
+import re
+from datetime import time, timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from appointments.models import Appointment, WorkingHours
 from patients.codes import ReferralSource
 from patients.models import Referral
+from questionnaires.tasks import send_booked_link
 from selfreferral import messages
 from selfreferral.codes import Status
 from selfreferral.models import SelfReferral
-from supervision.models import Notification
+from sessions.models import MeasureScore, ReportedBy, TherapySession
+from supervision.models import DutyWorker, Notification
 from tests.factories import ServiceFactory, UserFactory
 from tests.notify_standin import NotifyStandIn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# what the person answers before their first appointment, by measure
+ANSWERED = {"PHQ9": [1, 2, 1, 1, 0, 1, 1, 0, 0], "GAD7": [2, 1, 1, 1, 1, 0, 0], "WSAS": [2, 3, 1, 2, 4]}
+FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly every day"]
+LABELS = {"PHQ9": FREQUENCY, "GAD7": FREQUENCY}
 
 
 @pytest.fixture
@@ -115,11 +127,27 @@ def refer_myself(page, check, *, nhs_number: str, risk_yes: bool, email: bool = 
     return page.locator("#reference").inner_text()
 
 
-def test_a_person_refers_themselves_on_a_phone_with_javascript_and_an_administrator_accepts(
-    public_page, page, login, axe_check, public_service, notify
+def test_the_whole_journey_self_referral_to_a_saved_session_with_the_patients_answers(
+    public_page, page, login, axe_check, public_service, notify, smtp_server, settings
 ):
-    supervisor = UserFactory(role=Role.SUPERVISOR, service=public_service)
+    """Issue 20's "done when": a person refers themselves on a phone (a risk answer
+    among them: it reaches the duty worker, by email at once); an administrator
+    accepts and allocates; the PWP books the first appointment; the person
+    answers PHQ-9 and GAD-7 (and WSAS, due at a first session) from the link on
+    their phone; the PWP finds them filled in the session form and saves it."""
+    settings.QUESTIONNAIRE_RATE_PER_HOUR = 100_000  # every browser here comes from 127.0.0.1
+    settings.QUESTIONNAIRE_SMS_TEMPLATE_ID = "55555555-5555-4555-8555-555555555555"
+    supervisor = UserFactory(role=Role.SUPERVISOR, service=public_service, email="supervisor@example.invalid")
+    duty = UserFactory(role=Role.PWP, service=public_service, email="duty@example.invalid")
+    DutyWorker.objects.create(service=public_service, user=duty)
     UserFactory(username="admin20", role=Role.REFERRAL_ADMIN, service=public_service)
+    pwp = UserFactory(
+        username="pwp20", role=Role.PWP, service=public_service, first_name="Pat", last_name="Practitioner"
+    )
+    for weekday in range(7):
+        WorkingHours.objects.create(practitioner=pwp, weekday=weekday, start_time=time(0), end_time=time(23, 59))
+
+    # a person refers themselves on a phone, answering a risk question yes
     phone = public_page(javascript=True)
     reference = refer_myself(
         phone, lambda label: axe_check(phone, f"self-referral: {label}"), nhs_number="943 476 5919", risk_yes=True
@@ -127,7 +155,13 @@ def test_a_person_refers_themselves_on_a_phone_with_javascript_and_an_administra
     row = SelfReferral.objects.get()
     assert row.reference == reference and row.urgent and row.gp_practice_name == "Hillside Surgery"
     assert row.ethnicity == "Z" and row.stated_gender == "2"
-    assert Notification.objects.filter(user=supervisor, message__contains=reference).exists()
+    # the risk answer reached the duty worker at once: in the app, and by email through the SMTP server
+    [notice] = Notification.objects.all()
+    assert notice.user == duty and reference in notice.message
+    assert not Notification.objects.filter(user=supervisor).exists()  # the duty worker is set: only they
+    [envelope] = smtp_server.envelopes
+    assert envelope.rcpt_tos == ["duty@example.invalid"]
+    assert "urgent self-referral" in envelope.content.decode() and reference not in envelope.content.decode()
 
     # the worker sends the acknowledgement: it reaches the Notify stand-in, the reference its only detail
     messages.acknowledge(row.pk)
@@ -150,9 +184,71 @@ def test_a_person_refers_themselves_on_a_phone_with_javascript_and_an_administra
     assert referral.source == ReferralSource.SELF and referral.patient.nhs_number == "9434765919"
     row.refresh_from_db()
     assert row.status == Status.ACCEPTED
-    # and it waits for allocation on the incoming referrals page
+    # and allocates it from the incoming referrals page
     page.goto("/referrals/incoming/")
-    expect(page.locator("#incoming-table")).to_contain_text("O'Selfton, Robin")
+    waiting = page.locator("#incoming-table tbody tr").filter(has_text="O'Selfton, Robin")
+    waiting.get_by_role("link", name="Allocate").click()
+    page.get_by_label("Pat Practitioner").check()
+    page.get_by_role("button", name="Allocate").click()
+    expect(page.get_by_text("Allocated to Pat Practitioner")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    # the PWP books the first appointment from the waiting list
+    login("pwp20")
+    page.get_by_role("link", name="Waiting lists").click()
+    page.get_by_role("link", name="Book a first appointment for Robin O'Selfton").click()
+    start = timezone.localtime() + timedelta(minutes=5)
+    page.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
+    page.get_by_label("Start time (UK time)").fill(start.strftime("%H:%M"))
+    page.get_by_label("Duration (minutes)").fill("30")
+    page.get_by_label("Appointment type").select_option("01")
+    page.get_by_label("Consultation medium").select_option("02")
+    if start.date() != (start + timedelta(minutes=30)).date():  # a run just before midnight
+        page.get_by_label("Reason for booking outside working hours (only if it is)").fill("Late test run")
+    page.get_by_role("button", name="Book appointment").click()
+    expect(page.get_by_text("Appointment booked for")).to_be_visible()
+    appointment = Appointment.objects.get(referral=referral)
+
+    # the booking's task (as the worker runs it) texts the person their link through Notify
+    send_booked_link(appointment.pk)
+    link_sms = notify.sent("sms")[-1]
+    assert link_sms["phone_number"] == "07700900123" and "Selfton" not in str(link_sms["personalisation"])
+    token = link_sms["personalisation"]["link"].rstrip("/").rsplit("/", 1)[-1]
+
+    # the person answers on their phone: date of birth, then one measure a page
+    phone.goto(f"/q/{token}/")
+    phone.get_by_label("Day").fill("15")
+    phone.get_by_label("Month").fill("3")
+    phone.get_by_label("Year").fill("1984")
+    phone.get_by_role("button", name="Continue").click()
+    answered = {}
+    while (heading := phone.get_by_role("heading", level=1).inner_text()) != "Check your answers":
+        code = next(code for code in ANSWERED if code in heading.replace("-", ""))
+        for number, value in enumerate(ANSWERED[code], start=1):
+            group = phone.get_by_role("group", name=re.compile(rf"^{number}\. "))
+            group.get_by_label(LABELS.get(code, [str(v) for v in range(9)])[value], exact=True).check()
+        answered[code] = ANSWERED[code]
+        phone.get_by_role("button", name="Continue").click()
+    assert set(answered) >= {"PHQ9", "GAD7"}
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Answers sent")
+
+    # the PWP opens the appointment and logs the session: the answers are filled in, to go through
+    page.goto(f"/referrals/{referral.pk}/sessions/new/")
+    expect(page.locator("#patient-answers")).to_be_visible()
+    for number, value in enumerate(ANSWERED["PHQ9"], start=1):
+        expect(page.locator(f"#id_PHQ9_{number}_{value}")).to_be_checked()
+    expect(page.locator("#total-PHQ9")).to_contain_text(f"Total {sum(ANSWERED['PHQ9'])}")
+    expect(page.locator("#total-GAD7")).to_contain_text(f"Total {sum(ANSWERED['GAD7'])}")
+    page.get_by_label("Notes").fill("Went through the questionnaires with Robin")
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_selector("#measures-chart")
+    session = TherapySession.objects.get(referral=referral)
+    counted = {m.instrument: m.total for m in MeasureScore.objects.counting().filter(session=session)}
+    assert counted["PHQ9"] == sum(ANSWERED["PHQ9"]) and counted["GAD7"] == sum(ANSWERED["GAD7"])
+    patients_own = MeasureScore.objects.filter(referral=referral, reported_by=ReportedBy.PATIENT)
+    assert {m.instrument for m in patients_own} == set(answered)
+    assert all(m.confirmed_as_id for m in patients_own)
 
 
 def test_a_person_refers_themselves_on_a_phone_without_javascript(public_page, public_service, notify):

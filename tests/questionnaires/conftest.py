@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from appointments.services import appointment_book
-from questionnaires.models import DutyWorker
+from supervision.models import DutyWorker
 from tests.appointments.conftest import next_weekday
 from tests.factories import ReferralFactory, UserFactory
 from tests.notify_standin import NotifyStandIn

@@ -24,7 +24,7 @@ from sessions import measures
 from sessions.forms import SessionForm
 from sessions.models import CompletionChannel, MeasureScore, ReportedBy
 from sessions.services import therapy_session_record
-from supervision.models import Flag, FlagReason, Notification
+from supervision.models import Flag, FlagReason, Notification, NotificationKind
 from tests.factories import gad7, phq9
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +192,9 @@ def test_item_9_above_0_shows_urgent_help_and_alerts_practitioner_and_duty_worke
     for notification in Notification.objects.filter(flag=flag):
         patient = appointment.referral.patient
         assert patient.family_name not in notification.message and patient.given_name not in notification.message
+    # the practitioner's and the duty worker's are of the patient-risk kind: their email says so
+    kinds = dict(Notification.objects.filter(flag=flag).values_list("user_id", "kind"))
+    assert kinds[duty.pk] == kinds[appointment.referral.assigned_practitioner_id] == NotificationKind.PATIENT_RISK
 
 
 def test_the_session_form_shows_the_answers_and_saving_confirms_them_once(appointment, pwp):
