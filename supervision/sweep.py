@@ -46,6 +46,8 @@ from sessions import anxiety_sql, measures
 from sessions.codes import ATTENDED, DID_NOT_ATTEND, TREATMENT_APPOINTMENT_TYPES
 from sessions.models import counting_scores_sql
 
+from .models import NotificationKind
+
 logger = logging.getLogger(__name__)
 
 REVIEW_INTERVAL_DAYS = 28  # configurable: DOMAIN.md "every open case at least every four weeks"
@@ -502,15 +504,15 @@ def _email_pending(referral_ids) -> None:
 # line, no patient detail (DOMAIN.md "Supervision"; issue 20 for the two kinds a
 # patient's own answer raises).
 EMAIL_WORDS = {
-    "supervision": (
+    NotificationKind.SUPERVISION: (
         "Talking Therapies: a case needs supervision",
         "A case held by one of your supervisees needs case-management supervision.",
     ),
-    "patient_risk": (
+    NotificationKind.PATIENT_RISK: (
         "Talking Therapies: a patient's risk answer needs a clinician today",
         "A patient answered a risk question before their appointment. A clinician needs to act on it today.",
     ),
-    "urgent_self_referral": (
+    NotificationKind.URGENT_SELF_REFERRAL: (
         "Talking Therapies: an urgent self-referral is waiting",
         "Someone who referred themselves answered a risk question yes. A clinician needs to contact them today.",
     ),

@@ -53,24 +53,31 @@ def pwp_with_waiting_patient():
     return pwp, waiting
 
 
+def book_first_appointment(page, name: str, *, appointment_type: str):
+    """From the waiting list, books `name`'s first appointment five minutes from
+    now, 30 minutes, by telephone (consultation medium 02); returns its start."""
+    page.get_by_role("link", name="Waiting lists").click()
+    page.get_by_role("link", name=f"Book a first appointment for {name}").click()
+    start = timezone.localtime() + timedelta(minutes=5)
+    page.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
+    page.get_by_label("Start time (UK time)").fill(start.strftime("%H:%M"))
+    page.get_by_label("Duration (minutes)").fill("30")
+    page.get_by_label("Appointment type").select_option(appointment_type)
+    page.get_by_label("Consultation medium").select_option("02")
+    if start.date() != (start + timedelta(minutes=30)).date():  # a run just before midnight
+        page.get_by_label("Reason for booking outside working hours (only if it is)").fill("Late test run")
+    page.get_by_role("button", name="Book appointment").click()
+    expect(page.get_by_text("Appointment booked for")).to_be_visible()
+    return start
+
+
 def test_pwp_books_from_the_waiting_list_reminder_goes_session_logged_next_booked(
     page, login, pwp_with_waiting_patient, notify
 ):
     pwp, referral = pwp_with_waiting_patient
     login("pwp18")
     # the waiting list shows no appointment yet, and books one
-    page.get_by_role("link", name="Waiting lists").click()
-    page.get_by_role("link", name="Book a first appointment for Sam Waitwell").click()
-    start = timezone.localtime() + timedelta(minutes=5)
-    page.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
-    page.get_by_label("Start time (UK time)").fill(start.strftime("%H:%M"))
-    page.get_by_label("Duration (minutes)").fill("30")
-    page.get_by_label("Appointment type").select_option("02")
-    page.get_by_label("Consultation medium").select_option("02")
-    if start.date() != (start + timedelta(minutes=30)).date():  # a run just before midnight
-        page.get_by_label("Reason for booking outside working hours (only if it is)").fill("Late test run")
-    page.get_by_role("button", name="Book appointment").click()
-    expect(page.get_by_text("Appointment booked for")).to_be_visible()
+    start = book_first_appointment(page, "Sam Waitwell", appointment_type="02")
     appointment = Appointment.objects.get(referral=referral)
 
     # the waiting list now shows when

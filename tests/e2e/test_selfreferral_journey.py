@@ -4,11 +4,10 @@ with it off (locators and clicks only: page.evaluate hangs without JavaScript);
 the acknowledgement reaches the Notify stand-in; an administrator accepts it."""
 
 import re
-from datetime import time, timedelta
+from datetime import time
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -23,6 +22,8 @@ from sessions.models import MeasureScore, ReportedBy, TherapySession
 from supervision.models import DutyWorker, Notification
 from tests.factories import ServiceFactory, UserFactory
 from tests.notify_standin import NotifyStandIn
+
+from .test_appointments_journey import book_first_appointment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -195,18 +196,7 @@ def test_the_whole_journey_self_referral_to_a_saved_session_with_the_patients_an
 
     # the PWP books the first appointment from the waiting list
     login("pwp20")
-    page.get_by_role("link", name="Waiting lists").click()
-    page.get_by_role("link", name="Book a first appointment for Robin O'Selfton").click()
-    start = timezone.localtime() + timedelta(minutes=5)
-    page.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
-    page.get_by_label("Start time (UK time)").fill(start.strftime("%H:%M"))
-    page.get_by_label("Duration (minutes)").fill("30")
-    page.get_by_label("Appointment type").select_option("01")
-    page.get_by_label("Consultation medium").select_option("02")
-    if start.date() != (start + timedelta(minutes=30)).date():  # a run just before midnight
-        page.get_by_label("Reason for booking outside working hours (only if it is)").fill("Late test run")
-    page.get_by_role("button", name="Book appointment").click()
-    expect(page.get_by_text("Appointment booked for")).to_be_visible()
+    book_first_appointment(page, "Robin O'Selfton", appointment_type="01")
     appointment = Appointment.objects.get(referral=referral)
 
     # the booking's task (as the worker runs it) texts the person their link through Notify

@@ -6,22 +6,11 @@ from datetime import date
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import UserFactory
+from tests.migrating import leaf_nodes, migrate_to
 
 BEFORE = ("patients", "0004_merge_this_rounds_branches")
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
-def _leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,7 +18,7 @@ def test_migrating_forward_and_back_loses_no_problem():
     service = UserFactory().service
     try:
         # given: referrals as they were before presenting problems existed
-        old = _migrate([BEFORE])
+        old = migrate_to([BEFORE])
         patient_model, referral_model = old.get_model("patients", "Patient"), old.get_model("patients", "Referral")
         patient = patient_model.objects.create(
             service_id=service.pk, nhs_number="9434765919", given_name="A", family_name="B",
@@ -41,7 +30,7 @@ def test_migrating_forward_and_back_loses_no_problem():
         unknown = referral_model.objects.create(problem_descriptor="", **common)
 
         # when: forward
-        new = _migrate(_leaves())
+        new = migrate_to(leaf_nodes())
         problem_model = new.get_model("patients", "PresentingProblem")
         rows = {r.referral_id: (r.kind, r.code, r.recorded_on) for r in problem_model.objects.all()}
         # then: a primary each, dated the assessment, else the receipt; none for no descriptor
@@ -51,7 +40,7 @@ def test_migrating_forward_and_back_loses_no_problem():
         # when: a later primary is recorded, then the migration is undone
         problem_model.objects.create(referral_id=assessed.pk, kind="P", code="F401", recorded_on=date(2026, 2, 9))
         new.get_model("patients", "Referral").objects.filter(pk=assessed.pk).update(problem_descriptor="F401")
-        old = _migrate([BEFORE])
+        old = migrate_to([BEFORE])
         # then: the current primary is what the referral keeps
         kept = dict(old.get_model("patients", "Referral").objects.values_list("pk", "problem_descriptor"))
         assert kept == {assessed.pk: "F401", waiting.pk: "F32", unknown.pk: ""}
@@ -59,8 +48,8 @@ def test_migrating_forward_and_back_loses_no_problem():
             assert "patients_presentingproblem" not in connection.introspection.table_names(cursor)
 
         # and forward again gives the rows back, dated as before
-        new = _migrate(_leaves())
+        new = migrate_to(leaf_nodes())
         again = {r.referral_id: r.code for r in new.get_model("patients", "PresentingProblem").objects.all()}
         assert again == {assessed.pk: "F401", waiting.pk: "F32"}
     finally:
-        _migrate(_leaves())
+        migrate_to(leaf_nodes())

@@ -5,10 +5,10 @@ back loses neither."""
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import Role
 from tests.factories import UserFactory
+from tests.migrating import leaf_nodes, migrate_to
 
 BEFORE = [
     ("questionnaires", "0001_initial"),
@@ -18,28 +18,19 @@ BEFORE = [
 RISK_MESSAGE = "Risk: a patient's answer before their appointment (PHQ-9 item 9) needs a clinician today."
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_duty_worker_and_the_notifications_survive_the_move_both_ways():
     duty = UserFactory(role=Role.PWP)
     try:
         # given: a duty worker and a patient-risk notification as the questionnaires kept them
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         old.get_model("questionnaires", "DutyWorker").objects.create(service_id=duty.service_id, user_id=duty.pk)
-        notification = old.get_model("supervision", "Notification").objects.create(user_id=duty.pk, message=RISK_MESSAGE)
+        notification = old.get_model("supervision", "Notification").objects.create(
+            user_id=duty.pk, message=RISK_MESSAGE
+        )
 
         # when: forward
-        new = _migrate(_leaves())
+        new = migrate_to(leaf_nodes())
         # then: the service's duty worker is in supervision, and the notification is of its kind
         moved = new.get_model("supervision", "DutyWorker").objects.values_list("service_id", "user_id")
         assert list(moved) == [(duty.service_id, duty.pk)]
@@ -48,8 +39,8 @@ def test_the_duty_worker_and_the_notifications_survive_the_move_both_ways():
             assert "questionnaires_dutyworker" not in connection.introspection.table_names(cursor)
 
         # when: back again
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         kept = old.get_model("questionnaires", "DutyWorker").objects.values_list("service_id", "user_id")
         assert list(kept) == [(duty.service_id, duty.pk)]
     finally:
-        _migrate(_leaves())
+        migrate_to(leaf_nodes())
