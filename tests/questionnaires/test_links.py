@@ -195,6 +195,9 @@ def test_item_9_above_0_shows_urgent_help_and_alerts_practitioner_and_duty_worke
     # the practitioner's and the duty worker's are of the patient-risk kind: their email says so
     kinds = dict(Notification.objects.filter(flag=flag).values_list("user_id", "kind"))
     assert kinds[duty.pk] == kinds[appointment.referral.assigned_practitioner_id] == NotificationKind.PATIENT_RISK
+    # and the duty worker's notifications page says what it is about
+    client.force_login(duty)
+    assert "PHQ-9 item 9" in client.get(reverse("supervision:notifications")).content.decode()
 
 
 def test_the_session_form_shows_the_answers_and_saving_confirms_them_once(appointment, pwp):
