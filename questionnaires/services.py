@@ -308,8 +308,9 @@ def risk_alert_now(referral: Referral) -> list[int]:
     outbox's in-transaction handler; its supervisors are notified there), and a
     notification to the practitioner holding the case and the service's duty
     clinicians (supervision/duty.py: the duty worker, or its supervisors where
-    none is set), emailed after commit (a link only, no patient detail).
-    Returns the notification ids made here."""
+    none is set, or its managers), their emails queued in the same transaction
+    and sent by the worker at once (a link only, no patient detail). Returns the
+    ids of the notifications queued for email here."""
     from outbox.services import outbox_enqueue
     from supervision.duty import NotificationKind, duty_clinician_ids, notify_at_once
     from supervision.models import Flag, FlagReason

@@ -17,12 +17,26 @@ READING_ROLES = frozenset({Role.REFERRAL_ADMIN, Role.SERVICE_MANAGER, Role.SUPER
 LIST_LIMIT = 200
 
 
-def _check(user: User) -> None:
+def _check(user: User) -> bool:
     """Administrators, managers and supervisors of the service read its
     self-referrals; so does its duty worker, whoever they are, since an urgent
-    one is theirs to act on today (supervision/duty.py). 404 otherwise."""
-    if user.service_id is None or (user.role not in READING_ROLES and not is_duty_worker(user)):
+    one is theirs to act on today (supervision/duty.py). 404 otherwise. Returns
+    whether the user is shown matches with existing patients: not the duty
+    worker as such, who has no relationship to those patients' records."""
+    if user.service_id is None:
         raise Http404
+    if user.role in READING_ROLES:
+        return True
+    if is_duty_worker(user):
+        return False
+    raise Http404
+
+
+def _attach_matches(rows: list[SelfReferral], shown: bool) -> None:
+    matches = matches_for(rows) if shown and rows else {}
+    for row in rows:
+        row.match = matches.get(row.pk)
+        row.match_withheld = not shown
 
 
 def incoming_for_user(*, user: User) -> list[SelfReferral]:
@@ -30,15 +44,13 @@ def incoming_for_user(*, user: User) -> list[SelfReferral]:
     oldest first (at most LIST_LIMIT), each with `.match` (matching.Match or None).
     Audited as one list entry naming the matched patients shown. Shape: 3 queries
     (rows, NHS number matches, name key matches) + 1 audit insert + the rows' name keys."""
-    _check(user)
+    shown = _check(user)
     rows = list(
         SelfReferral.objects.filter(service_id=user.service_id, status=Status.NEW).order_by(
             "-urgent", "submitted_at", "pk"
         )[:LIST_LIMIT]
     )
-    matches = matches_for(rows)
-    for row in rows:
-        row.match = matches.get(row.pk)
+    _attach_matches(rows, shown)
     if rows:
         audit_record(
             user=user,
@@ -67,7 +79,7 @@ def waiting_counts(*, user: User) -> dict:
 def self_referral_get_for_user(*, user: User, self_referral_id) -> SelfReferral:
     """One self-referral of the user's service with `.match`; 404 otherwise. Audited
     as a view (with the matched patient, whose record it discloses)."""
-    _check(user)
+    shown = _check(user)
     row = (
         SelfReferral.objects.select_related("decided_by", "patient")
         .filter(pk=self_referral_id, service_id=user.service_id)
@@ -75,7 +87,8 @@ def self_referral_get_for_user(*, user: User, self_referral_id) -> SelfReferral:
     )
     if row is None:
         raise Http404
-    row.match = matches_for([row])[row.pk] if row.status == Status.NEW else None
+    _attach_matches([row], shown and row.status == Status.NEW)
+    row.match_withheld = not shown
     audit_record(
         user=user,
         action=AccessAction.VIEW,

@@ -6,7 +6,7 @@ Rules: adults only (DOMAIN.md "Patients taking part"; the under-18 page stores
 nothing, so a submit for an under-18 is refused here too); a positive risk answer
 reaches a clinician the same day (DOMAIN.md "Patients taking part"): the row is
 urgent and the service's duty clinicians (supervision/duty.py) get an in-app
-notification at once, emailed as the submit commits."""
+notification at once, its email queued in the submit's transaction."""
 
 from __future__ import annotations
 
@@ -136,8 +136,9 @@ def self_referral_submit(*, answers: Answers, submission_key: uuid.UUID, started
 def _notify_duty(row: SelfReferral) -> int:
     """An in-app notification for each of the service's duty clinicians
     (supervision/duty.py: the duty worker, or the supervisors where none is
-    set), emailed at once after commit: the reference only, never the
-    person's name, and the email not even that."""
+    set, else its managers), its email queued through the outbox and sent by the
+    worker at once: the reference only, never the person's name, and the email
+    not even that. Returns the number of notifications made."""
     message = (
         f"Urgent self-referral {row.reference}: a risk question was answered yes. See Incoming self-referrals today."
     )

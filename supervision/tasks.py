@@ -23,3 +23,11 @@ def flag_referral(referral_id: str) -> dict:
 def email_notifications_due() -> int:
     """Every minute: emails any risk notification whose email has not gone after the grace period."""
     return sweep.email_notifications_due()
+
+
+@shared_task(name="supervision.email_notifications")
+def email_notifications(notification_ids: str) -> int:
+    """Emails these notifications at once, each exactly once (supervision/duty.py
+    `notify_at_once` queues it through the outbox): `notification_ids` is their
+    ids joined by commas, as the outbox keeps each argument as a string."""
+    return sweep.email_notifications([int(pk) for pk in notification_ids.split(",") if pk])

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from appointments.models import Appointment, WorkingHours
+from outbox.models import OutboxMessage
 from patients.codes import ReferralSource
 from patients.models import Referral
 from questionnaires.tasks import send_booked_link
@@ -20,6 +21,7 @@ from selfreferral.codes import Status
 from selfreferral.models import SelfReferral
 from sessions.models import MeasureScore, ReportedBy, TherapySession
 from supervision.models import DutyWorker, Notification
+from supervision.tasks import email_notifications
 from tests.factories import ServiceFactory, UserFactory
 from tests.notify_standin import NotifyStandIn
 
@@ -157,9 +159,12 @@ def test_the_whole_journey_self_referral_to_a_saved_session_with_the_patients_an
     assert row.reference == reference and row.urgent and row.gp_practice_name == "Hillside Surgery"
     assert row.ethnicity == "Z" and row.stated_gender == "2"
     # the risk answer reached the duty worker at once: in the app, and by email through the SMTP server
+    # (the email queued in the submit's transaction; the worker sends it)
     [notice] = Notification.objects.all()
     assert notice.user == duty and reference in notice.message
     assert not Notification.objects.filter(user=supervisor).exists()  # the duty worker is set: only they
+    for queued in OutboxMessage.objects.filter(task="supervision.email_notifications"):  # as the worker does
+        email_notifications(*queued.args)
     [envelope] = smtp_server.envelopes
     assert envelope.rcpt_tos == ["duty@example.invalid"]
     assert "urgent self-referral" in envelope.content.decode() and reference not in envelope.content.decode()

@@ -25,7 +25,7 @@ from sessions.forms import SessionForm
 from sessions.models import CompletionChannel, MeasureScore, ReportedBy
 from sessions.services import therapy_session_record
 from supervision.models import Flag, FlagReason, Notification, NotificationKind
-from tests.factories import gad7, phq9
+from tests.factories import SupervisionAssignmentFactory, gad7, phq9
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,8 @@ def test_the_patient_answers_one_measure_a_page_and_the_scores_are_theirs_outsid
 def test_item_9_above_0_shows_urgent_help_and_alerts_practitioner_and_duty_worker_at_once(
     client, appointment, duty, django_capture_on_commit_callbacks
 ):
+    # the duty worker also supervises the practitioner: the flag's own handler tells them first
+    SupervisionAssignmentFactory(supervisor=duty, supervisee=appointment.referral.assigned_practitioner)
     link, token = _issue(appointment)
     dob = appointment.referral.patient.date_of_birth
     client.post(reverse("questionnaires:start", args=[token]), {"day": dob.day, "month": dob.month, "year": dob.year})
@@ -195,6 +197,11 @@ def test_item_9_above_0_shows_urgent_help_and_alerts_practitioner_and_duty_worke
     # the practitioner's and the duty worker's are of the patient-risk kind: their email says so
     kinds = dict(Notification.objects.filter(flag=flag).values_list("user_id", "kind"))
     assert kinds[duty.pk] == kinds[appointment.referral.assigned_practitioner_id] == NotificationKind.PATIENT_RISK
+    # and both emails were queued in the submission's transaction (ids only), for the worker to send at once
+    queued = {
+        pk for m in OutboxMessage.objects.filter(task="supervision.email_notifications") for pk in m.args[0].split(",")
+    }
+    assert {str(pk) for pk in Notification.objects.filter(flag=flag).values_list("pk", flat=True)} <= queued
     # and the duty worker's notifications page says what it is about
     client.force_login(duty)
     assert "PHQ-9 item 9" in client.get(reverse("supervision:notifications")).content.decode()
